@@ -1,6 +1,7 @@
 // The registry of every error code, one area file each so that areas evolve independently.
 // docs/errors.md documents each code; codes.test.ts keeps the two in step.
 import { CORE_CODES } from './codes/core.ts';
+import { IDENTITY_CODES } from './codes/identity.ts';
 import { POLICY_CODES } from './codes/policy.ts';
 import type { ErrorSpec } from './codes/spec.ts';
 
@@ -8,6 +9,7 @@ export type { ErrorSpec } from './codes/spec.ts';
 
 export const ERROR_CODES = {
   ...CORE_CODES,
+  ...IDENTITY_CODES,
   ...POLICY_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
