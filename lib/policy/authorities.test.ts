@@ -177,7 +177,7 @@ describe('authority record validation', () => {
     ['a qmgr authority naming another queue manager', { principal: 'a', objectType: 'qmgr', profile: 'OTHER', permissions: ['connect'] }, 'profile', /queue manager itself/],
     ['a broken generic profile', { principal: 'a', objectType: 'queue', profile: 'A**', permissions: ['put'] }, 'profile', /whole qualifier/],
     ['a principal with spaces', { principal: 'bad name', objectType: 'queue', profile: 'Q', permissions: ['put'] }, 'principal', /must be a SPIFFE id or a name/],
-    ['a principal that is a SPIFFE pattern, not an id', { principal: 'spiffe://cluster.local/ns/*', objectType: 'queue', profile: 'Q', permissions: ['put'] }, 'principal', /not a valid SPIFFE id/],
+    ['a principal that is a SPIFFE pattern, not an id', { principal: 'spiffe://cluster.local/ns/*', objectType: 'queue', profile: 'Q', permissions: ['put'] }, 'principal', /not a pattern/],
   ])('finds %s', (_name, record, path, message) => {
     const problems = authorityRecordProblems(record as AuthorityRecord, QM);
     expect(problems.map((p) => p.path.join('.'))).toContain(path);

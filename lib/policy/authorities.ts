@@ -212,7 +212,7 @@ export function compileAuthorities(input: AuthorityIndexInput): AuthorityIndex {
         if (entry.profile.generic) generic.push(entry);
         else literal.set(text, entry);
       }
-      generic.sort((a, b) => compareProfiles(b.profile, a.profile));
+      generic.sort((a, b) => compareProfiles(a.profile, b.profile));
       compiled.set(principal, { literal, generic });
     }
     index.set(type, compiled);

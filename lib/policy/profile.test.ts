@@ -97,8 +97,9 @@ describe('profile precedence (IBM "Profile priorities")', () => {
   ])('%s: %s over %s', (_name, more, less) => {
     const a = parseProfile(more);
     const b = parseProfile(less);
-    expect(compareProfiles(a, b)).toBeGreaterThan(0);
-    expect(compareProfiles(b, a)).toBeLessThan(0);
+    expect(compareProfiles(a, b)).toBeLessThan(0);
+    expect(compareProfiles(b, a)).toBeGreaterThan(0);
+    expect([b, a].sort(compareProfiles)[0]).toBe(a);
   });
 
   it('applies only the most specific of several matching profiles', () => {
@@ -143,7 +144,7 @@ describe('profile properties', () => {
       const [a, b, c] = [parseProfile(x), parseProfile(y), parseProfile(z)];
       expect(Math.sign(compareProfiles(a, b)) + Math.sign(compareProfiles(b, a))).toBe(0);
       expect(compareProfiles(a, b) === 0).toBe(x === y);
-      if (compareProfiles(a, b) > 0 && compareProfiles(b, c) > 0) expect(compareProfiles(a, c)).toBeGreaterThan(0);
+      if (compareProfiles(a, b) < 0 && compareProfiles(b, c) < 0) expect(compareProfiles(a, c)).toBeLessThan(0);
     }), { numRuns: 2000 });
   });
 

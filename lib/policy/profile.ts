@@ -30,7 +30,7 @@ export interface Profile {
   matches(name: string): boolean;
   /**
    * The specificity key: one number per position, then the end marker. Compared
-   * lexicographically, a larger key is the more specific profile (see compareProfiles).
+   * lexicographically, the larger key is the more specific profile (see compareProfiles).
    */
   readonly specificity: readonly number[];
 }
@@ -83,21 +83,23 @@ export function parseProfile(text: string): Profile {
 }
 
 /**
- * Orders two profiles by specificity: positive when `a` is more specific than `b`, negative
- * when less, 0 only for the same profile. Compared left to right; at the first difference a
- * literal beats a wildcard and `?` beats `*` beats `**` (IBM "Profile priorities"). Two
- * different literals at the first difference cannot both match a name unless a wildcard came
- * before; the lower character code is then taken as more specific, so the order is total.
+ * Orders two profiles by specificity: negative when `a` is MORE specific than `b`, positive
+ * when less, 0 only for the same profile, so `profiles.sort(compareProfiles)` puts the one that
+ * applies first (the convention of compareSpecificity for SPIFFE patterns). Compared left to
+ * right; at the first difference a literal beats a wildcard and `?` beats `*` beats `**` (IBM
+ * "Profile priorities"). Two different literals at the first difference cannot both match a
+ * name unless a wildcard came before; the lower character code is then taken as the more
+ * specific, so the order is total.
  */
 export function compareProfiles(a: Profile, b: Profile): number {
   const ka = a.specificity;
   const kb = b.specificity;
   const n = Math.min(ka.length, kb.length);
   for (let i = 0; i < n; i += 1) {
-    const d = (ka[i] as number) - (kb[i] as number);
+    const d = (kb[i] as number) - (ka[i] as number);
     if (d !== 0) return d;
   }
-  return ka.length - kb.length;
+  return kb.length - ka.length;
 }
 
 /**
@@ -107,7 +109,7 @@ export function compareProfiles(a: Profile, b: Profile): number {
 export function mostSpecificMatch<P extends Profile>(profiles: Iterable<P>, name: string): P | undefined {
   let best: P | undefined;
   for (const p of profiles) {
-    if (p.matches(name) && (best === undefined || compareProfiles(p, best) > 0)) best = p;
+    if (p.matches(name) && (best === undefined || compareProfiles(p, best) < 0)) best = p;
   }
   return best;
 }
