@@ -3,6 +3,8 @@
 // of a principal applies; topic grants are inherited down the topic tree.
 import { AppError } from '../errors/index.ts';
 import { principalProblem } from './principal.ts';
+import { formatJsonPath } from './problem.ts';
+import type { RecordProblem } from './problem.ts';
 import { compareProfiles, parseProfile, profileProblem } from './profile.ts';
 import type { Profile } from './profile.ts';
 import { BASE_TOPIC, buildTopicTree } from './topic-tree.ts';
@@ -66,12 +68,6 @@ export function expandPermissions(objectType: ObjectType, grants: readonly Permi
     for (const p of members) if (applicable.includes(p)) out.add(p);
   }
   return PERMISSIONS.filter((p) => out.has(p));
-}
-
-/** A problem found in an authority record: the field (relative to the record) and why. */
-export interface RecordProblem {
-  readonly path: readonly (string | number)[];
-  readonly message: string;
 }
 
 /**
@@ -182,7 +178,7 @@ export function compileAuthorities(input: AuthorityIndexInput): AuthorityIndex {
   const problems: string[] = [];
   input.authorities.forEach((record, i) => {
     for (const p of authorityRecordProblems(record, queueManagerName)) {
-      problems.push(`authorities[${i}]${p.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('')} ${p.message}`);
+      problems.push(`${formatJsonPath([i, ...p.path], 'authorities')} ${p.message}`);
     }
   });
   if (problems.length > 0) {

@@ -1,0 +1,247 @@
+// CHLAUTH-style channel rules for one channel: address rules act first (like BLOCKADDR), then
+// the most specific peer rule on the SPIFFE id decides (allow as itself, map to a principal,
+// block); nothing matched means blocked (the back-stop). Every decision names its rule.
+import { AppError } from '../errors/index.ts';
+import { compareSpecificity, compileSpiffePattern, SpiffeId, tryParseSpiffeId } from '../identity/index.ts';
+import type { SpiffePattern } from '../identity/index.ts';
+import { cidrContains, parseCidr, parseIpAddress } from './address.ts';
+import type { CidrBlock } from './address.ts';
+import { principalProblem } from './principal.ts';
+import { formatJsonPath } from './problem.ts';
+import type { RecordProblem } from './problem.ts';
+
+export const PEER_ACTIONS = ['allow', 'map', 'block'] as const;
+export const ADDRESS_ACTIONS = ['allow', 'block'] as const;
+export type RuleAction = (typeof PEER_ACTIONS)[number];
+
+/** One rule as written in the bundle and the Channel resource. */
+export interface ChannelRuleSpec {
+  /** SPIFFE id pattern of the peer; absent for an address rule. */
+  readonly peer?: string;
+  /** CIDR block: the whole rule for an address rule; narrows a peer rule to these addresses. */
+  readonly address?: string;
+  readonly action: RuleAction;
+  /** For `map`: the principal the peer acts as. */
+  readonly principal?: string;
+  /** Free text carried into security events. */
+  readonly description?: string;
+}
+
+/** How a decision came about; stable values for security events and metrics. */
+export type ChannelOutcome =
+  | 'PeerAllowed' // a peer rule `allow`: the principal is the peer's SPIFFE id
+  | 'PeerMapped' // a peer rule `map`: the principal is the rule's principal
+  | 'PeerBlocked' // a peer rule `block`
+  | 'AddressBlocked' // an address rule `block`, before any peer rule
+  | 'BackStop' // no peer rule matched
+  | 'InvalidPeer'; // the peer id or address could not be parsed
+
+/** The rule that decided, as written, with its position in the channel's list. */
+export interface DecidingRule {
+  readonly index: number;
+  readonly rule: ChannelRuleSpec;
+}
+
+export interface ChannelDecision {
+  readonly allowed: boolean;
+  readonly outcome: ChannelOutcome;
+  /** The principal for authority checks, when allowed. */
+  readonly principal?: string;
+  /** The rule that decided; absent for BackStop and InvalidPeer. */
+  readonly decidedBy?: DecidingRule;
+  /** One sentence for the security event. */
+  readonly reason: string;
+}
+
+/** The peer as the gateway knows it after the TLS handshake. */
+export interface PeerContext {
+  /** The SPIFFE id from the peer's verified SVID. */
+  readonly spiffeId: SpiffeId | string;
+  /** The remote IP address of the connection (`10.1.2.3`, `::ffff:10.1.2.3`, `fe80::1%eth0`). */
+  readonly address: string;
+}
+
+export interface ChannelRules {
+  readonly rules: readonly ChannelRuleSpec[];
+  /** Decides one peer. Pure; never throws. */
+  evaluate(peer: PeerContext): ChannelDecision;
+}
+
+/** Longest accepted description, in characters. */
+export const MAX_RULE_DESCRIPTION = 256;
+
+/**
+ * Every problem of a channel's rule list, paths relative to the list (`[2, 'principal']`).
+ * Checks each rule alone and then duplicates: two rules with the same peer pattern and
+ * address (or the same address block) would make the outcome depend on their order.
+ */
+export function channelRuleProblems(rules: readonly ChannelRuleSpec[]): RecordProblem[] {
+  const problems: RecordProblem[] = [];
+  const seen = new Map<string, number>();
+  rules.forEach((rule, i) => {
+    const at = (field?: string) => (field === undefined ? [i] : [i, field]);
+    let peerKey: string | undefined;
+    let addressKey = '';
+    if (rule.peer !== undefined) {
+      try {
+        peerKey = compileSpiffePattern(rule.peer).text;
+      } catch (err) {
+        problems.push({ path: at('peer'), message: err instanceof Error ? err.message : 'is not a SPIFFE id pattern' });
+      }
+    }
+    if (rule.address !== undefined) {
+      const parsed = parseCidr(rule.address);
+      if (parsed.ok) addressKey = parsed.block.text;
+      else problems.push({ path: at('address'), message: parsed.problem });
+    }
+    if (rule.peer === undefined && rule.address === undefined) {
+      problems.push({ path: at(), message: 'a rule needs a peer (SPIFFE id pattern) or an address (CIDR block)' });
+    }
+    const actions: readonly string[] = rule.peer === undefined ? ADDRESS_ACTIONS : PEER_ACTIONS;
+    if (!actions.includes(rule.action)) {
+      problems.push({
+        path: at('action'),
+        message: rule.peer === undefined && rule.action === 'map'
+          ? 'an address rule can only allow or block: to map, name the peer'
+          : `must be one of ${actions.join(', ')}`,
+      });
+    }
+    if (rule.action === 'map') {
+      if (rule.principal === undefined) problems.push({ path: at('principal'), message: 'is required when the action is map' });
+      else {
+        const p = principalProblem(rule.principal);
+        if (p !== undefined) problems.push({ path: at('principal'), message: p });
+      }
+    } else if (rule.principal !== undefined) {
+      problems.push({ path: at('principal'), message: `is only for map rules (an allow rule acts as the peer's own SPIFFE id)` });
+    }
+    if (rule.description !== undefined && (typeof rule.description !== 'string' || rule.description.length > MAX_RULE_DESCRIPTION)) {
+      problems.push({ path: at('description'), message: `must be a string of at most ${MAX_RULE_DESCRIPTION} characters` });
+    }
+    if (rule.peer === undefined || peerKey !== undefined) {
+      const key = `${peerKey ?? ''} ${addressKey}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        problems.push({ path: at(), message: `has the same ${peerKey === undefined ? 'address' : 'peer and address'} as rule ${first}: one of them would never apply` });
+      } else seen.set(key, i);
+    }
+  });
+  return problems;
+}
+
+interface PeerRule {
+  readonly index: number;
+  readonly rule: ChannelRuleSpec;
+  readonly pattern: SpiffePattern;
+  readonly block: CidrBlock | undefined;
+}
+
+interface AddressRule {
+  readonly index: number;
+  readonly rule: ChannelRuleSpec;
+  readonly block: CidrBlock;
+}
+
+// Among peer rules with the same pattern, one narrowed to addresses beats one that is not,
+// and the narrower block beats the wider.
+function comparePeerRules(a: PeerRule, b: PeerRule): number {
+  const bySpecificity = compareSpecificity(a.pattern, b.pattern);
+  if (bySpecificity !== 0) return bySpecificity;
+  const pa = a.block?.prefix ?? -1;
+  const pb = b.block?.prefix ?? -1;
+  if (pa !== pb) return pb - pa;
+  return a.index - b.index;
+}
+
+/** Human form of a rule for reasons: `rule 2 (peer spiffe://…/legacy, block)`. */
+export function describeRule(index: number, rule: ChannelRuleSpec): string {
+  const parts = [
+    rule.peer === undefined ? undefined : `peer ${rule.peer}`,
+    rule.address === undefined ? undefined : `address ${rule.address}`,
+    rule.action === 'map' ? `map to ${rule.principal}` : rule.action,
+  ].filter((p) => p !== undefined);
+  const description = rule.description === undefined ? '' : ` "${rule.description}"`;
+  return `rule ${index} (${parts.join(', ')})${description}`;
+}
+
+/**
+ * Compiles a channel's rules, sorted once so that evaluation takes the first match.
+ * @throws AppError ERR_POLICY_RULE_INVALID listing every problem in `details.problems`.
+ */
+export function compileChannelRules(rules: readonly ChannelRuleSpec[]): ChannelRules {
+  const problems = channelRuleProblems(rules);
+  if (problems.length > 0) {
+    const lines = problems.map((p) => `${formatJsonPath(p.path, 'rules')} ${p.message}`);
+    throw new AppError('ERR_POLICY_RULE_INVALID', `invalid channel rules: ${lines.join('; ')}`, { details: { problems: lines } });
+  }
+  const frozen = Object.freeze(rules.map((r) => Object.freeze({ ...r })));
+  const addressRules: AddressRule[] = [];
+  const exactPeers = new Map<string, PeerRule[]>();
+  const genericPeers: PeerRule[] = [];
+  frozen.forEach((rule, index) => {
+    const parsed = rule.address === undefined ? undefined : parseCidr(rule.address);
+    const block = parsed?.ok ? parsed.block : undefined;
+    if (rule.peer === undefined) {
+      addressRules.push({ index, rule, block: block as CidrBlock });
+      return;
+    }
+    const pattern = compileSpiffePattern(rule.peer);
+    const compiled: PeerRule = { index, rule, pattern, block };
+    if (pattern.exact) {
+      // An exact pattern that matches outranks every wildcard pattern: a map lookup decides.
+      const list = exactPeers.get(pattern.text) ?? [];
+      list.push(compiled);
+      exactPeers.set(pattern.text, list);
+    } else {
+      genericPeers.push(compiled);
+    }
+  });
+  // Longest prefix first: the narrowest block containing the address decides.
+  addressRules.sort((a, b) => b.block.prefix - a.block.prefix || a.index - b.index);
+  genericPeers.sort(comparePeerRules);
+  for (const list of exactPeers.values()) list.sort(comparePeerRules);
+
+  function evaluate(peer: PeerContext): ChannelDecision {
+    const id = peer.spiffeId instanceof SpiffeId ? peer.spiffeId : tryParseSpiffeId(String(peer.spiffeId));
+    if (id === undefined) {
+      return { allowed: false, outcome: 'InvalidPeer', reason: `peer id ${JSON.stringify(String(peer.spiffeId).slice(0, 200))} is not a valid SPIFFE id` };
+    }
+    const address = parseIpAddress(peer.address);
+    if (address === undefined) {
+      return { allowed: false, outcome: 'InvalidPeer', reason: `peer ${id} has no valid IP address (${JSON.stringify(String(peer.address).slice(0, 64))})` };
+    }
+    for (const a of addressRules) {
+      if (!cidrContains(a.block, address)) continue;
+      if (a.rule.action === 'block') {
+        return { allowed: false, outcome: 'AddressBlocked', decidedBy: { index: a.index, rule: a.rule }, reason: `address ${peer.address} of peer ${id} is blocked by ${describeRule(a.index, a.rule)}` };
+      }
+      break; // the narrowest matching block allows: on to the peer rules
+    }
+    const applies = (r: PeerRule) => r.block === undefined || cidrContains(r.block, address);
+    const text = id.toString();
+    let winner = exactPeers.get(text)?.find(applies);
+    if (winner === undefined) {
+      for (const r of genericPeers) {
+        if (r.pattern.matches(id) && applies(r)) {
+          winner = r;
+          break;
+        }
+      }
+    }
+    if (winner === undefined) {
+      return { allowed: false, outcome: 'BackStop', reason: `no rule matches peer ${text} from ${peer.address}: blocked by the back-stop` };
+    }
+    const decidedBy = { index: winner.index, rule: winner.rule };
+    const how = describeRule(winner.index, winner.rule);
+    switch (winner.rule.action) {
+      case 'allow':
+        return { allowed: true, outcome: 'PeerAllowed', principal: text, decidedBy, reason: `peer ${text} from ${peer.address} is allowed as itself by ${how}` };
+      case 'map':
+        return { allowed: true, outcome: 'PeerMapped', principal: winner.rule.principal as string, decidedBy, reason: `peer ${text} from ${peer.address} is mapped to principal ${winner.rule.principal} by ${how}` };
+      case 'block':
+        return { allowed: false, outcome: 'PeerBlocked', decidedBy, reason: `peer ${text} from ${peer.address} is blocked by ${how}` };
+    }
+  }
+
+  return Object.freeze({ rules: frozen, evaluate });
+}
