@@ -2,6 +2,7 @@
 // docs/errors.md documents each code; codes.test.ts keeps the two in step.
 import { CORE_CODES } from './codes/core.ts';
 import { IDENTITY_CODES } from './codes/identity.ts';
+import { OBSERVABILITY_CODES } from './codes/observability.ts';
 import { POLICY_CODES } from './codes/policy.ts';
 import type { ErrorSpec } from './codes/spec.ts';
 
@@ -11,6 +12,7 @@ export const ERROR_CODES = {
   ...CORE_CODES,
   ...IDENTITY_CODES,
   ...POLICY_CODES,
+  ...OBSERVABILITY_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
