@@ -229,36 +229,43 @@ const MESSAGES: Record<SecurityEventAction, string> = {
   'events-dropped': 'security events dropped',
 };
 
-function base(ctx: EventContext, action: SecurityEventAction, code: string, reason: string | undefined, qmgr?: string): SecurityEvent {
+type Draft = Omit<SecurityEvent, 'qshield'>;
+
+// Key order is fixed (ECS sections first, qshield last) so every line reads the same way.
+function base(ctx: EventContext, action: SecurityEventAction, code: string, reason: string | undefined): Draft {
   const spec = EVENT_CATALOGUE[action];
   const service: SecurityEvent['service'] = { name: ctx.service.name };
   if (ctx.service.version !== undefined) service.version = ctx.service.version;
   if (ctx.service.nodeName !== undefined) service.node = { name: ctx.service.nodeName };
-  const event: SecurityEvent['event'] = {
-    id: ctx.id,
-    kind: spec.kind,
-    action,
-    outcome: spec.outcome,
-    code,
-    dataset: EVENT_DATASET,
-  };
+  const event = { id: ctx.id, kind: spec.kind } as SecurityEvent['event'];
   if (spec.category.length > 0) event.category = [...spec.category];
   if (spec.type.length > 0) event.type = [...spec.type];
+  event.action = action;
+  event.outcome = spec.outcome;
+  event.code = code;
   if (reason !== undefined) event.reason = clip(reason, MAX_REASON_LENGTH);
-  const qshield: QshieldFields = {};
-  const q = qmgr ?? ctx.qmgr;
-  if (q !== undefined) qshield.qmgr = clip(q);
+  event.dataset = EVENT_DATASET;
   return {
     '@timestamp': new Date(ctx.now).toISOString(),
     ecs: { version: ECS_VERSION },
     message: `${MESSAGES[action]}: ${code}`,
     event,
     service,
-    qshield,
   };
 }
 
-function addPeer(ev: SecurityEvent, peer: PeerInfo | undefined): void {
+/** Starts the qshield namespace: the queue manager first. */
+function qfields(ctx: EventContext, qmgr?: string): QshieldFields {
+  const q = qmgr ?? ctx.qmgr;
+  return q === undefined ? {} : { qmgr: clip(q) };
+}
+
+function finish(ev: Draft, q: QshieldFields): SecurityEvent {
+  (ev as SecurityEvent).qshield = q;
+  return ev as SecurityEvent;
+}
+
+function addPeer(ev: Draft, peer: PeerInfo | undefined): void {
   if (peer === undefined) return;
   if (peer.address !== undefined || peer.port !== undefined) {
     ev.source = {};
@@ -274,7 +281,7 @@ function splitProtocol(protocol: string): { version: string; protocol: string } 
   return m ? { version: m[2] as string, protocol: (m[1] as string).toLowerCase() } : { version: clip(protocol, 32), protocol: 'tls' };
 }
 
-function addTls(ev: SecurityEvent, tls: TlsInfo | undefined): void {
+function addTls(ev: Draft, tls: TlsInfo | undefined): void {
   if (tls === undefined) return;
   const out: NonNullable<SecurityEvent['tls']> = {};
   if (tls.protocol !== undefined) {
@@ -290,6 +297,14 @@ function addTls(ev: SecurityEvent, tls: TlsInfo | undefined): void {
     if (tls.peerCertificateNotAfter !== undefined) out.client.not_after = iso(tls.peerCertificateNotAfter);
   }
   if (Object.keys(out).length > 0) ev.tls = out;
+}
+
+function addError(ev: Draft, code: string | undefined): void {
+  if (code !== undefined) ev.error = { code: clip(code, 128) };
+}
+
+function addFile(ev: Draft, path: string | undefined): void {
+  if (path !== undefined) ev.file = { path: clip(path) };
 }
 
 function addTarget(q: QshieldFields, target: TargetInfo): void {
@@ -311,72 +326,77 @@ export function buildConnectionAccepted(ctx: EventContext, input: ConnectionAcce
   const ev = base(ctx, 'connection-accepted', input.code, input.reason);
   addPeer(ev, input.peer);
   addTls(ev, input.tls);
-  ev.qshield.channel = clip(input.channel);
-  ev.qshield.principal = clip(input.principal);
-  set(ev.qshield, 'rule', optClip(input.rule));
-  return ev;
+  const q = qfields(ctx);
+  q.channel = clip(input.channel);
+  q.principal = clip(input.principal);
+  set(q, 'rule', optClip(input.rule));
+  return finish(ev, q);
 }
 
 export function buildConnectionRefused(ctx: EventContext, input: ConnectionRefusedInput): SecurityEvent {
   const ev = base(ctx, 'connection-refused', input.code, input.reason);
   addPeer(ev, input.peer);
   addTls(ev, input.tls);
-  if (input.errorCode !== undefined) ev.error = { code: clip(input.errorCode, 128) };
-  set(ev.qshield, 'channel', optClip(input.channel));
-  set(ev.qshield, 'rule', optClip(input.rule));
-  set(ev.qshield, 'reason_code', input.reasonCode ?? (RULE_REFUSALS.has(input.code) ? 2035 : undefined));
-  return ev;
+  addError(ev, input.errorCode);
+  const q = qfields(ctx);
+  set(q, 'channel', optClip(input.channel));
+  set(q, 'rule', optClip(input.rule));
+  set(q, 'reason_code', input.reasonCode ?? (RULE_REFUSALS.has(input.code) ? 2035 : undefined));
+  return finish(ev, q);
 }
 
 export function buildAuthorizationDenied(ctx: EventContext, input: AuthorizationDeniedInput): SecurityEvent {
-  const ev = base(ctx, 'authorization-denied', input.code ?? 'not-authorized', input.reason, input.qmgr);
+  const ev = base(ctx, 'authorization-denied', input.code ?? 'not-authorized', input.reason);
   addPeer(ev, input.peer);
-  set(ev.qshield, 'channel', optClip(input.channel));
-  ev.qshield.principal = clip(input.principal);
-  ev.qshield.operation = clip(input.operation, 32);
-  ev.qshield.object_type = input.objectType;
-  addTarget(ev.qshield, input);
-  set(ev.qshield, 'rule', optClip(input.rule));
-  ev.qshield.reason_code = input.reasonCode ?? 2035;
-  return ev;
+  const q = qfields(ctx, input.qmgr);
+  set(q, 'channel', optClip(input.channel));
+  q.principal = clip(input.principal);
+  q.operation = clip(input.operation, 32);
+  q.object_type = input.objectType;
+  addTarget(q, input);
+  set(q, 'rule', optClip(input.rule));
+  q.reason_code = input.reasonCode ?? 2035;
+  return finish(ev, q);
 }
 
 export function buildLimitExceeded(ctx: EventContext, input: LimitExceededInput): SecurityEvent {
-  const ev = base(ctx, 'limit-exceeded', input.code, input.reason, input.qmgr);
+  const ev = base(ctx, 'limit-exceeded', input.code, input.reason);
   addPeer(ev, input.peer);
-  set(ev.qshield, 'channel', optClip(input.channel));
-  set(ev.qshield, 'principal', optClip(input.principal));
-  set(ev.qshield, 'operation', optClip(input.operation, 32));
-  addTarget(ev.qshield, input);
-  ev.qshield.limit = input.observed === undefined ? { max: input.limit } : { max: input.limit, observed: input.observed };
-  set(ev.qshield, 'reason_code', input.reasonCode ?? (input.code === 'message-too-large' ? 2030 : undefined));
-  return ev;
+  const q = qfields(ctx, input.qmgr);
+  set(q, 'channel', optClip(input.channel));
+  set(q, 'principal', optClip(input.principal));
+  set(q, 'operation', optClip(input.operation, 32));
+  addTarget(q, input);
+  q.limit = input.observed === undefined ? { max: input.limit } : { max: input.limit, observed: input.observed };
+  set(q, 'reason_code', input.reasonCode ?? (input.code === 'message-too-large' ? 2030 : undefined));
+  return finish(ev, q);
 }
 
 export function buildProtectionViolation(ctx: EventContext, input: ProtectionViolationInput): SecurityEvent {
-  const ev = base(ctx, 'protection-violation', input.code, input.reason, input.qmgr);
+  const ev = base(ctx, 'protection-violation', input.code, input.reason);
   addPeer(ev, input.peer);
-  if (input.errorCode !== undefined) ev.error = { code: clip(input.errorCode, 128) };
-  set(ev.qshield, 'channel', optClip(input.channel));
-  set(ev.qshield, 'principal', optClip(input.principal));
-  set(ev.qshield, 'operation', optClip(input.operation, 32));
-  addTarget(ev.qshield, input);
-  set(ev.qshield, 'message_id', optClip(input.messageId, 256));
-  set(ev.qshield, 'rule', optClip(input.rule));
-  ev.qshield.reason_code = input.reasonCode ?? 2063;
+  addError(ev, input.errorCode);
+  const q = qfields(ctx, input.qmgr);
+  set(q, 'channel', optClip(input.channel));
+  set(q, 'principal', optClip(input.principal));
+  set(q, 'operation', optClip(input.operation, 32));
+  addTarget(q, input);
+  set(q, 'message_id', optClip(input.messageId, 256));
+  set(q, 'rule', optClip(input.rule));
+  q.reason_code = input.reasonCode ?? 2063;
   const protection: NonNullable<QshieldFields['protection']> = { disposition: input.disposition };
   if (input.policy !== undefined) protection.policy = clip(input.policy);
   if (input.requiredQop !== undefined) protection.required_qop = clip(input.requiredQop, 32);
   if (input.foundQop !== undefined) protection.found_qop = clip(input.foundQop, 32);
   if (input.signer !== undefined) protection.signer = clip(input.signer);
   if (input.errorQueue !== undefined) protection.error_queue = clip(input.errorQueue);
-  ev.qshield.protection = protection;
-  return ev;
+  q.protection = protection;
+  return finish(ev, q);
 }
 
 export function buildPolicyBundleLoaded(ctx: EventContext, input: PolicyBundleLoadedInput): SecurityEvent {
   const ev = base(ctx, 'policy-bundle-loaded', 'bundle-loaded', undefined);
-  if (input.path !== undefined) ev.file = { path: clip(input.path) };
+  addFile(ev, input.path);
   const bundle: NonNullable<QshieldFields['bundle']> = { revision: clip(input.revision, 128) };
   if (input.previousRevision !== undefined) bundle.previous_revision = clip(input.previousRevision, 128);
   if (input.sha256 !== undefined) bundle.sha256 = clip(input.sha256, 128);
@@ -384,14 +404,15 @@ export function buildPolicyBundleLoaded(ctx: EventContext, input: PolicyBundleLo
     const c = input.counts;
     bundle.counts = { queues: c.queues, topics: c.topics, authorities: c.authorities, channels: c.channels, protection_policies: c.protectionPolicies };
   }
-  ev.qshield.bundle = bundle;
-  return ev;
+  const q = qfields(ctx);
+  q.bundle = bundle;
+  return finish(ev, q);
 }
 
 export function buildPolicyBundleRefused(ctx: EventContext, input: PolicyBundleRefusedInput): SecurityEvent {
   const ev = base(ctx, 'policy-bundle-refused', input.code, input.reason);
-  if (input.path !== undefined) ev.file = { path: clip(input.path) };
-  if (input.errorCode !== undefined) ev.error = { code: clip(input.errorCode, 128) };
+  addError(ev, input.errorCode);
+  addFile(ev, input.path);
   const bundle: NonNullable<QshieldFields['bundle']> = {};
   if (input.revision !== undefined) bundle.revision = clip(input.revision, 128);
   if (input.activeRevision !== undefined) bundle.active_revision = clip(input.activeRevision, 128);
@@ -400,48 +421,69 @@ export function buildPolicyBundleRefused(ctx: EventContext, input: PolicyBundleR
     bundle.problems = input.problems.slice(0, MAX_BUNDLE_PROBLEMS).map((p) => ({ path: clip(p.path, 256), message: clip(p.message, 512) }));
     bundle.problems_total = input.problems.length;
   }
-  ev.qshield.bundle = bundle;
-  return ev;
+  const q = qfields(ctx);
+  q.bundle = bundle;
+  return finish(ev, q);
 }
 
 export function buildIdentityRotated(ctx: EventContext, input: IdentityRotatedInput): SecurityEvent {
   const ev = base(ctx, 'identity-rotated', 'identity-rotated', undefined);
-  const identity: NonNullable<QshieldFields['identity']> = { kind: input.kind, sha256: clip(input.sha256, 128) };
+  const identity: NonNullable<QshieldFields['identity']> = { kind: input.kind };
   if (input.spiffeId !== undefined) identity.spiffe_id = clip(input.spiffeId);
+  identity.sha256 = clip(input.sha256, 128);
   if (input.previousSha256 !== undefined) identity.previous_sha256 = clip(input.previousSha256, 128);
   if (input.notAfter !== undefined) identity.not_after = iso(input.notAfter);
-  ev.qshield.identity = identity;
-  return ev;
+  const q = qfields(ctx);
+  q.identity = identity;
+  return finish(ev, q);
 }
 
 export function buildIdentityRotationFailed(ctx: EventContext, input: IdentityRotationFailedInput): SecurityEvent {
   const ev = base(ctx, 'identity-rotation-failed', input.code, input.reason);
-  if (input.path !== undefined) ev.file = { path: clip(input.path) };
-  if (input.errorCode !== undefined) ev.error = { code: clip(input.errorCode, 128) };
+  addError(ev, input.errorCode);
+  addFile(ev, input.path);
   const identity: NonNullable<QshieldFields['identity']> = { kind: input.kind };
   if (input.spiffeId !== undefined) identity.spiffe_id = clip(input.spiffeId);
   if (input.sha256 !== undefined) identity.sha256 = clip(input.sha256, 128);
   if (input.activeSha256 !== undefined) identity.active_sha256 = clip(input.activeSha256, 128);
   if (input.notAfter !== undefined) identity.not_after = iso(input.notAfter);
-  ev.qshield.identity = identity;
-  return ev;
+  const q = qfields(ctx);
+  q.identity = identity;
+  return finish(ev, q);
 }
 
 export function buildPeerQuarantined(ctx: EventContext, input: PeerQuarantinedInput): SecurityEvent {
   const ev = base(ctx, 'peer-quarantined', input.code, input.reason);
   addPeer(ev, input.peer);
-  set(ev.qshield, 'channel', optClip(input.channel));
-  set(ev.qshield, 'principal', optClip(input.principal));
+  const q = qfields(ctx);
+  set(q, 'channel', optClip(input.channel));
+  set(q, 'principal', optClip(input.principal));
   const quarantine: NonNullable<QshieldFields['quarantine']> = { until: iso(input.until) };
   if (input.triggerCount !== undefined) quarantine.trigger_count = input.triggerCount;
   if (input.windowMs !== undefined) quarantine.window_ms = input.windowMs;
-  ev.qshield.quarantine = quarantine;
-  return ev;
+  q.quarantine = quarantine;
+  return finish(ev, q);
 }
 
 export function buildEventsDropped(ctx: EventContext, input: EventsDroppedInput): SecurityEvent {
   const ev = base(ctx, 'events-dropped', input.code, undefined);
-  ev.qshield.sink = { dropped: input.dropped, dropped_total: input.droppedTotal };
-  if (input.destination !== undefined) ev.qshield.sink.destination = clip(input.destination, 256);
-  return ev;
+  const q = qfields(ctx);
+  q.sink = { dropped: input.dropped, dropped_total: input.droppedTotal };
+  if (input.destination !== undefined) q.sink.destination = clip(input.destination, 256);
+  return finish(ev, q);
 }
+
+/** Every constructor by the action it builds. */
+export const BUILDERS = {
+  'connection-accepted': buildConnectionAccepted,
+  'connection-refused': buildConnectionRefused,
+  'authorization-denied': buildAuthorizationDenied,
+  'limit-exceeded': buildLimitExceeded,
+  'protection-violation': buildProtectionViolation,
+  'policy-bundle-loaded': buildPolicyBundleLoaded,
+  'policy-bundle-refused': buildPolicyBundleRefused,
+  'identity-rotated': buildIdentityRotated,
+  'identity-rotation-failed': buildIdentityRotationFailed,
+  'peer-quarantined': buildPeerQuarantined,
+  'events-dropped': buildEventsDropped,
+} as const satisfies Record<SecurityEventAction, (ctx: EventContext, input: never) => SecurityEvent>;
