@@ -96,6 +96,7 @@ export function createSecurityEvents(options: SecurityEventsOptions): SecurityEv
   const totals = new Map<DropReason, number>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastReport = -Infinity;
+  let reporting = false;
 
   function reportDrops(): void {
     if (timer !== undefined) clearTimeout(timer);
@@ -103,8 +104,13 @@ export function createSecurityEvents(options: SecurityEventsOptions): SecurityEv
     lastReport = now();
     const batch = [...pending];
     pending.clear();
-    for (const [reason, dropped] of batch) {
-      emit(buildEventsDropped(context(), { code: reason, dropped, droppedTotal: totals.get(reason) ?? dropped, destination: sink?.destination }));
+    reporting = true;
+    try {
+      for (const [reason, dropped] of batch) {
+        emit(buildEventsDropped(context(), { code: reason, dropped, droppedTotal: totals.get(reason) ?? dropped, destination: sink?.destination }));
+      }
+    } finally {
+      reporting = false;
     }
   }
 
@@ -117,7 +123,9 @@ export function createSecurityEvents(options: SecurityEventsOptions): SecurityEv
       reportDrops();
       return;
     }
-    if (timer !== undefined) return;
+    // A report that is itself dropped waits for the next real drop: a dead sink must not
+    // keep a trickle of reports about reports going.
+    if (timer !== undefined || reporting) return;
     timer = setTimeout(reportDrops, Math.max(0, lastReport + interval - now()));
     timer.unref();
   }
