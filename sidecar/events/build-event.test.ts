@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { REDACT_PATHS } from '../../lib/log/index.ts';
 import { DOC_CONTEXT, DOC_EXAMPLES, FULL_INPUTS } from '../../test/fixtures/security-event-inputs.ts';
 import {
   BUILDERS, MAX_BUNDLE_PROBLEMS, MAX_REASON_LENGTH,
@@ -134,6 +135,13 @@ describe('security-event constructors', () => {
     expect(refused.qshield.bundle?.problems).toHaveLength(MAX_BUNDLE_PROBLEMS);
     expect(refused.qshield.bundle?.problems_total).toBe(500);
     expect(JSON.stringify(refused).length).toBeLessThan(20_000);
+  });
+
+  it('use no field name the logger would redact (the event logger skips redaction)', () => {
+    const redacted = new Set(REDACT_PATHS.map((p) => p.replace(/^\*\./, '').split(/[.[]/)[0]));
+    const names = EVENT_ACTIONS.flatMap((a) => paths(build(a, FULL_INPUTS[a])).flatMap((p) => p.split('.')));
+    expect(names.filter((n) => redacted.has(n))).toEqual([]);
+    expect(redacted.has('token') && redacted.has('key')).toBe(true);
   });
 
   it('refuse misspelt or unknown fields and codes at compile time', () => {

@@ -70,7 +70,11 @@ export const DEFAULT_DROP_REPORT_INTERVAL_MS = 10_000;
 
 /** Creates the emitter. Never throws after construction: emitting an event cannot fail a request. */
 export function createSecurityEvents(options: SecurityEventsOptions): SecurityEvents {
-  const log = options.log.child({ module: 'security-events' }, { level: 'info' });
+  // Pinned at info: an audit record is not filtered by the operational log level. No redaction:
+  // events are built by the typed constructors only, whose field names never include a
+  // redacted key (a unit test holds that), and pino's wildcard redaction would cost ~5x the
+  // rest of the line.
+  const log = options.log.child({ module: 'security-events' }, { level: 'info', redact: [] });
   const now = options.now ?? Date.now;
   const newId = options.newId ?? randomUUID;
   const { sink, metrics } = options;
