@@ -1,5 +1,6 @@
 // The registry of every error code, one area file each so that areas evolve independently.
 // docs/errors.md documents each code; codes.test.ts keeps the two in step.
+import { BROKER_CODES } from './codes/broker.ts';
 import { CORE_CODES } from './codes/core.ts';
 import type { ErrorSpec } from './codes/spec.ts';
 
@@ -7,6 +8,7 @@ export type { ErrorSpec } from './codes/spec.ts';
 
 export const ERROR_CODES = {
   ...CORE_CODES,
+  ...BROKER_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
