@@ -70,63 +70,82 @@ export interface ChannelRules {
 /** Longest accepted description, in characters. */
 export const MAX_RULE_DESCRIPTION = 256;
 
+/** Every problem of one rule taken alone, paths relative to the rule (`['principal']`). */
+export function ruleProblems(rule: ChannelRuleSpec): RecordProblem[] {
+  const problems: RecordProblem[] = [];
+  if (rule.peer !== undefined) {
+    try {
+      compileSpiffePattern(rule.peer);
+    } catch (err) {
+      problems.push({ path: ['peer'], message: err instanceof Error ? err.message : 'is not a SPIFFE id pattern' });
+    }
+  }
+  if (rule.address !== undefined) {
+    const parsed = parseCidr(rule.address);
+    if (!parsed.ok) problems.push({ path: ['address'], message: parsed.problem });
+  }
+  if (rule.peer === undefined && rule.address === undefined) {
+    problems.push({ path: [], message: 'a rule needs a peer (SPIFFE id pattern) or an address (CIDR block)' });
+  }
+  const actions: readonly string[] = rule.peer === undefined ? ADDRESS_ACTIONS : PEER_ACTIONS;
+  if (!actions.includes(rule.action)) {
+    problems.push({
+      path: ['action'],
+      message: rule.peer === undefined && rule.action === 'map'
+        ? 'an address rule can only allow or block: to map, name the peer'
+        : `must be one of ${actions.join(', ')}`,
+    });
+  }
+  if (rule.action === 'map') {
+    if (rule.principal === undefined) problems.push({ path: ['principal'], message: 'is required when the action is map' });
+    else {
+      const p = principalProblem(rule.principal);
+      if (p !== undefined) problems.push({ path: ['principal'], message: p });
+    }
+  } else if (rule.principal !== undefined) {
+    problems.push({ path: ['principal'], message: 'is only for map rules (an allow rule acts as the peer\'s own SPIFFE id)' });
+  }
+  if (rule.description !== undefined && (typeof rule.description !== 'string' || rule.description.length > MAX_RULE_DESCRIPTION)) {
+    problems.push({ path: ['description'], message: `must be a string of at most ${MAX_RULE_DESCRIPTION} characters` });
+  }
+  return problems;
+}
+
 /**
- * Every problem of a channel's rule list, paths relative to the list (`[2, 'principal']`).
- * Checks each rule alone and then duplicates: two rules with the same peer pattern and
- * address (or the same address block) would make the outcome depend on their order.
+ * Rules that repeat an earlier rule's peer pattern and address (or address block): the
+ * outcome would depend on their order, so they are refused. Rules with invalid patterns or
+ * blocks are skipped (ruleProblems reports them).
  */
-export function channelRuleProblems(rules: readonly ChannelRuleSpec[]): RecordProblem[] {
+export function duplicateRuleProblems(rules: readonly ChannelRuleSpec[]): RecordProblem[] {
   const problems: RecordProblem[] = [];
   const seen = new Map<string, number>();
   rules.forEach((rule, i) => {
-    const at = (field?: string) => (field === undefined ? [i] : [i, field]);
-    let peerKey: string | undefined;
+    let peerKey = '';
     let addressKey = '';
-    if (rule.peer !== undefined) {
-      try {
-        peerKey = compileSpiffePattern(rule.peer).text;
-      } catch (err) {
-        problems.push({ path: at('peer'), message: err instanceof Error ? err.message : 'is not a SPIFFE id pattern' });
-      }
+    try {
+      if (rule.peer !== undefined) peerKey = compileSpiffePattern(rule.peer).text;
+    } catch {
+      return;
     }
     if (rule.address !== undefined) {
       const parsed = parseCidr(rule.address);
-      if (parsed.ok) addressKey = parsed.block.text;
-      else problems.push({ path: at('address'), message: parsed.problem });
+      if (!parsed.ok) return;
+      addressKey = parsed.block.text;
     }
-    if (rule.peer === undefined && rule.address === undefined) {
-      problems.push({ path: at(), message: 'a rule needs a peer (SPIFFE id pattern) or an address (CIDR block)' });
-    }
-    const actions: readonly string[] = rule.peer === undefined ? ADDRESS_ACTIONS : PEER_ACTIONS;
-    if (!actions.includes(rule.action)) {
-      problems.push({
-        path: at('action'),
-        message: rule.peer === undefined && rule.action === 'map'
-          ? 'an address rule can only allow or block: to map, name the peer'
-          : `must be one of ${actions.join(', ')}`,
-      });
-    }
-    if (rule.action === 'map') {
-      if (rule.principal === undefined) problems.push({ path: at('principal'), message: 'is required when the action is map' });
-      else {
-        const p = principalProblem(rule.principal);
-        if (p !== undefined) problems.push({ path: at('principal'), message: p });
-      }
-    } else if (rule.principal !== undefined) {
-      problems.push({ path: at('principal'), message: `is only for map rules (an allow rule acts as the peer's own SPIFFE id)` });
-    }
-    if (rule.description !== undefined && (typeof rule.description !== 'string' || rule.description.length > MAX_RULE_DESCRIPTION)) {
-      problems.push({ path: at('description'), message: `must be a string of at most ${MAX_RULE_DESCRIPTION} characters` });
-    }
-    if (rule.peer === undefined || peerKey !== undefined) {
-      const key = `${peerKey ?? ''} ${addressKey}`;
-      const first = seen.get(key);
-      if (first !== undefined) {
-        problems.push({ path: at(), message: `has the same ${peerKey === undefined ? 'address' : 'peer and address'} as rule ${first}: one of them would never apply` });
-      } else seen.set(key, i);
-    }
+    const key = `${peerKey} ${addressKey}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else problems.push({ path: [i], message: `has the same ${rule.peer === undefined ? 'address' : 'peer and address'} as rule ${first}: one of them would never apply` });
   });
   return problems;
+}
+
+/** Every problem of a channel's rule list, paths relative to the list (`[2, 'principal']`). */
+export function channelRuleProblems(rules: readonly ChannelRuleSpec[]): RecordProblem[] {
+  return [
+    ...rules.flatMap((rule, i) => ruleProblems(rule).map((p) => ({ path: [i, ...p.path], message: p.message }))),
+    ...duplicateRuleProblems(rules),
+  ];
 }
 
 interface PeerRule {
