@@ -1,7 +1,7 @@
 // Benchmark of the policy engine's per-request paths: authorize() and channel-rule evaluation
 // on a compiled bundle of realistic size, against a naive evaluator (scan every record or rule,
 // pick the most specific) measured in the same run. Run: npm run bench:policy
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { compareSpecificity, compileSpiffePattern, parseSpiffeId } from '../../lib/identity/index.ts';
 import { expandPermissions, parsePolicyBundle } from '../../lib/policy/index.ts';
 import type { AuthorityRecord, AuthorityRequest, ChannelRuleSpec, Permission } from '../../lib/policy/index.ts';
@@ -69,19 +69,25 @@ function naiveChannel(rules: readonly ChannelRuleSpec[], id: string, ip: string)
 }
 
 let sink = 0;
-function measure(name: string, fn: () => unknown, minMs = 1000): { name: string; opsPerSec: number; nsPerOp: number } {
+// Best of several short trials: the machine is shared, and the fastest trial is the one least
+// disturbed by other work.
+function measure(name: string, fn: () => unknown, trials = 5, trialMs = 300): { name: string; opsPerSec: number; nsPerOp: number } {
   for (let i = 0; i < 2000; i += 1) sink += fn() ? 1 : 0; // warm up
-  let ops = 0;
-  let batch = 256;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < minMs) {
-    for (let i = 0; i < batch; i += 1) sink += fn() ? 1 : 0;
-    ops += batch;
-    elapsed = performance.now() - start;
-    if (elapsed < minMs / 10) batch *= 2;
+  let best = 0;
+  for (let t = 0; t < trials; t += 1) {
+    let ops = 0;
+    let batch = 64;
+    const start = performance.now();
+    let elapsed = 0;
+    while (elapsed < trialMs) {
+      for (let i = 0; i < batch; i += 1) sink += fn() ? 1 : 0;
+      ops += batch;
+      elapsed = performance.now() - start;
+      if (elapsed < trialMs / 20) batch *= 2;
+    }
+    best = Math.max(best, (ops / elapsed) * 1000);
   }
-  return { name, opsPerSec: (ops / elapsed) * 1000, nsPerOp: (elapsed * 1e6) / ops };
+  return { name, opsPerSec: best, nsPerOp: 1e9 / best };
 }
 
 const bundle = buildBundle();
@@ -119,12 +125,12 @@ cases.push(['channel: exact peer allow, id pre-parsed (SpiffeId)', () => channel
 const rows: string[] = [];
 for (const [name, fast, naive] of cases) {
   const f = measure(name, fast);
-  const n = naive === undefined ? undefined : measure(`${name} (naive)`, naive, 500);
+  const n = naive === undefined ? undefined : measure(`${name} (naive)`, naive, 3);
   const ratio = n === undefined ? '' : `${(f.opsPerSec / n.opsPerSec).toFixed(0)}x`;
   rows.push(`| ${name} | ${Math.round(f.opsPerSec).toLocaleString('en-US')} | ${f.nsPerOp.toFixed(0)} | ${n === undefined ? '' : Math.round(n.opsPerSec).toLocaleString('en-US')} | ${ratio} |`);
 }
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(`bundle: ${bundle.queues.length} queues, ${bundle.topics.length} topic objects, ${bundle.authorities.length} authority records, ${bundle.channels[0]?.rules.length} channel rules; parse + compile ${compileMs.toFixed(1)} ms`);
 console.log('');
 console.log('| case | ops/s | ns/op | naive ops/s | speed-up |');
