@@ -2,12 +2,16 @@
 // docs/errors.md documents each code; codes.test.ts keeps the two in step.
 import { BROKER_CODES } from './codes/broker.ts';
 import { CORE_CODES } from './codes/core.ts';
+import { IDENTITY_CODES } from './codes/identity.ts';
+import { POLICY_CODES } from './codes/policy.ts';
 import type { ErrorSpec } from './codes/spec.ts';
 
 export type { ErrorSpec } from './codes/spec.ts';
 
 export const ERROR_CODES = {
   ...CORE_CODES,
+  ...IDENTITY_CODES,
+  ...POLICY_CODES,
   ...BROKER_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
