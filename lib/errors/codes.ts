@@ -1,5 +1,6 @@
 // The registry of every error code, one area file each so that areas evolve independently.
 // docs/errors.md documents each code; codes.test.ts keeps the two in step.
+import { BROKER_CODES } from './codes/broker.ts';
 import { CORE_CODES } from './codes/core.ts';
 import { IDENTITY_CODES } from './codes/identity.ts';
 import { OBSERVABILITY_CODES } from './codes/observability.ts';
@@ -12,6 +13,7 @@ export const ERROR_CODES = {
   ...CORE_CODES,
   ...IDENTITY_CODES,
   ...POLICY_CODES,
+  ...BROKER_CODES,
   ...OBSERVABILITY_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -17,20 +17,34 @@ export interface CidrBlock {
   readonly text: string;
 }
 
-const DECIMAL_OCTET = /^(?:0|[1-9][0-9]{0,2})$/;
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 
+// Hand-rolled rather than split + regex: it runs for every peer on every connection.
 function parseIpv4Words(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  const n = text.length;
+  if (n < 7 || n > 15) return undefined;
   let value = 0;
-  for (const part of parts) {
-    if (!DECIMAL_OCTET.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
+  let parts = 0;
+  let i = 0;
+  while (i <= n) {
+    const start = i;
+    let octet = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      octet = octet * 10 + (c - 48);
+      i += 1;
+    }
+    const digits = i - start;
+    // 1–3 digits, no leading zero (it reads as octal elsewhere), at most 255.
+    if (digits === 0 || digits > 3 || (digits > 1 && text.charCodeAt(start) === 48) || octet > 255) return undefined;
     value = value * 256 + octet;
+    parts += 1;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 46 || parts === 4) return undefined;
+    i += 1;
   }
-  return value >>> 0;
+  return parts === 4 ? value >>> 0 : undefined;
 }
 
 function parseIpv6Words(text: string): number[] | undefined {

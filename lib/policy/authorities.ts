@@ -153,6 +153,8 @@ export interface AuthorityIndex {
 interface Entry {
   readonly profile: Profile;
   readonly mask: number;
+  /** The mask as a list, computed once for decisions. */
+  readonly permissions: readonly Permission[];
 }
 
 interface PrincipalProfiles {
@@ -204,7 +206,8 @@ export function compileAuthorities(input: AuthorityIndexInput): AuthorityIndex {
       const literal = new Map<string, Entry>();
       const generic: Entry[] = [];
       for (const [text, mask] of byProfile) {
-        const entry = Object.freeze({ profile: parseProfile(text), mask });
+        const permissions = Object.freeze(PERMISSIONS.filter((p) => (mask & BIT[p]) !== 0));
+        const entry = Object.freeze({ profile: parseProfile(text), mask, permissions });
         if (entry.profile.generic) generic.push(entry);
         else literal.set(text, entry);
       }
@@ -225,7 +228,7 @@ export function compileAuthorities(input: AuthorityIndexInput): AuthorityIndex {
   const matched = (principal: string, e: Entry, topicObject?: string): MatchedProfile => ({
     principal,
     profile: e.profile.text,
-    permissions: PERMISSIONS.filter((p) => (e.mask & BIT[p]) !== 0),
+    permissions: e.permissions,
     ...(topicObject === undefined ? {} : { topicObject }),
   });
 

@@ -70,63 +70,82 @@ export interface ChannelRules {
 /** Longest accepted description, in characters. */
 export const MAX_RULE_DESCRIPTION = 256;
 
+/** Every problem of one rule taken alone, paths relative to the rule (`['principal']`). */
+export function ruleProblems(rule: ChannelRuleSpec): RecordProblem[] {
+  const problems: RecordProblem[] = [];
+  if (rule.peer !== undefined) {
+    try {
+      compileSpiffePattern(rule.peer);
+    } catch (err) {
+      problems.push({ path: ['peer'], message: err instanceof Error ? err.message : 'is not a SPIFFE id pattern' });
+    }
+  }
+  if (rule.address !== undefined) {
+    const parsed = parseCidr(rule.address);
+    if (!parsed.ok) problems.push({ path: ['address'], message: parsed.problem });
+  }
+  if (rule.peer === undefined && rule.address === undefined) {
+    problems.push({ path: [], message: 'a rule needs a peer (SPIFFE id pattern) or an address (CIDR block)' });
+  }
+  const actions: readonly string[] = rule.peer === undefined ? ADDRESS_ACTIONS : PEER_ACTIONS;
+  if (!actions.includes(rule.action)) {
+    problems.push({
+      path: ['action'],
+      message: rule.peer === undefined && rule.action === 'map'
+        ? 'an address rule can only allow or block: to map, name the peer'
+        : `must be one of ${actions.join(', ')}`,
+    });
+  }
+  if (rule.action === 'map') {
+    if (rule.principal === undefined) problems.push({ path: ['principal'], message: 'is required when the action is map' });
+    else {
+      const p = principalProblem(rule.principal);
+      if (p !== undefined) problems.push({ path: ['principal'], message: p });
+    }
+  } else if (rule.principal !== undefined) {
+    problems.push({ path: ['principal'], message: 'is only for map rules (an allow rule acts as the peer\'s own SPIFFE id)' });
+  }
+  if (rule.description !== undefined && (typeof rule.description !== 'string' || rule.description.length > MAX_RULE_DESCRIPTION)) {
+    problems.push({ path: ['description'], message: `must be a string of at most ${MAX_RULE_DESCRIPTION} characters` });
+  }
+  return problems;
+}
+
 /**
- * Every problem of a channel's rule list, paths relative to the list (`[2, 'principal']`).
- * Checks each rule alone and then duplicates: two rules with the same peer pattern and
- * address (or the same address block) would make the outcome depend on their order.
+ * Rules that repeat an earlier rule's peer pattern and address (or address block): the
+ * outcome would depend on their order, so they are refused. Rules with invalid patterns or
+ * blocks are skipped (ruleProblems reports them).
  */
-export function channelRuleProblems(rules: readonly ChannelRuleSpec[]): RecordProblem[] {
+export function duplicateRuleProblems(rules: readonly ChannelRuleSpec[]): RecordProblem[] {
   const problems: RecordProblem[] = [];
   const seen = new Map<string, number>();
   rules.forEach((rule, i) => {
-    const at = (field?: string) => (field === undefined ? [i] : [i, field]);
-    let peerKey: string | undefined;
+    let peerKey = '';
     let addressKey = '';
-    if (rule.peer !== undefined) {
-      try {
-        peerKey = compileSpiffePattern(rule.peer).text;
-      } catch (err) {
-        problems.push({ path: at('peer'), message: err instanceof Error ? err.message : 'is not a SPIFFE id pattern' });
-      }
+    try {
+      if (rule.peer !== undefined) peerKey = compileSpiffePattern(rule.peer).text;
+    } catch {
+      return;
     }
     if (rule.address !== undefined) {
       const parsed = parseCidr(rule.address);
-      if (parsed.ok) addressKey = parsed.block.text;
-      else problems.push({ path: at('address'), message: parsed.problem });
+      if (!parsed.ok) return;
+      addressKey = parsed.block.text;
     }
-    if (rule.peer === undefined && rule.address === undefined) {
-      problems.push({ path: at(), message: 'a rule needs a peer (SPIFFE id pattern) or an address (CIDR block)' });
-    }
-    const actions: readonly string[] = rule.peer === undefined ? ADDRESS_ACTIONS : PEER_ACTIONS;
-    if (!actions.includes(rule.action)) {
-      problems.push({
-        path: at('action'),
-        message: rule.peer === undefined && rule.action === 'map'
-          ? 'an address rule can only allow or block: to map, name the peer'
-          : `must be one of ${actions.join(', ')}`,
-      });
-    }
-    if (rule.action === 'map') {
-      if (rule.principal === undefined) problems.push({ path: at('principal'), message: 'is required when the action is map' });
-      else {
-        const p = principalProblem(rule.principal);
-        if (p !== undefined) problems.push({ path: at('principal'), message: p });
-      }
-    } else if (rule.principal !== undefined) {
-      problems.push({ path: at('principal'), message: `is only for map rules (an allow rule acts as the peer's own SPIFFE id)` });
-    }
-    if (rule.description !== undefined && (typeof rule.description !== 'string' || rule.description.length > MAX_RULE_DESCRIPTION)) {
-      problems.push({ path: at('description'), message: `must be a string of at most ${MAX_RULE_DESCRIPTION} characters` });
-    }
-    if (rule.peer === undefined || peerKey !== undefined) {
-      const key = `${peerKey ?? ''} ${addressKey}`;
-      const first = seen.get(key);
-      if (first !== undefined) {
-        problems.push({ path: at(), message: `has the same ${peerKey === undefined ? 'address' : 'peer and address'} as rule ${first}: one of them would never apply` });
-      } else seen.set(key, i);
-    }
+    const key = `${peerKey} ${addressKey}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else problems.push({ path: [i], message: `has the same ${rule.peer === undefined ? 'address' : 'peer and address'} as rule ${first}: one of them would never apply` });
   });
   return problems;
+}
+
+/** Every problem of a channel's rule list, paths relative to the list (`[2, 'principal']`). */
+export function channelRuleProblems(rules: readonly ChannelRuleSpec[]): RecordProblem[] {
+  return [
+    ...rules.flatMap((rule, i) => ruleProblems(rule).map((p) => ({ path: [i, ...p.path], message: p.message }))),
+    ...duplicateRuleProblems(rules),
+  ];
 }
 
 interface PeerRule {
@@ -134,13 +153,25 @@ interface PeerRule {
   readonly rule: ChannelRuleSpec;
   readonly pattern: SpiffePattern;
   readonly block: CidrBlock | undefined;
+  /** describeRule's text, built once. */
+  readonly how: string;
 }
 
 interface AddressRule {
   readonly index: number;
   readonly rule: ChannelRuleSpec;
   readonly block: CidrBlock;
+  readonly how: string;
 }
+
+// Wildcard patterns hang in a trie of their leading literal segments (trust domain, then
+// `ns`, `pay`, …): an id visits only the nodes along its own path, never unrelated patterns.
+interface TrieNode {
+  rules: PeerRule[] | undefined;
+  readonly children: Map<string, TrieNode>;
+}
+
+const newNode = (): TrieNode => ({ rules: undefined, children: new Map() });
 
 // Among peer rules with the same pattern, one narrowed to addresses beats one that is not,
 // and the narrower block beats the wider.
@@ -177,28 +208,43 @@ export function compileChannelRules(rules: readonly ChannelRuleSpec[]): ChannelR
   const frozen = Object.freeze(rules.map((r) => Object.freeze({ ...r })));
   const addressRules: AddressRule[] = [];
   const exactPeers = new Map<string, PeerRule[]>();
-  const genericPeers: PeerRule[] = [];
+  const genericPeers = new Map<string, TrieNode>();
+  const nodes: TrieNode[] = [];
   frozen.forEach((rule, index) => {
     const parsed = rule.address === undefined ? undefined : parseCidr(rule.address);
     const block = parsed?.ok ? parsed.block : undefined;
+    const how = describeRule(index, rule);
     if (rule.peer === undefined) {
-      addressRules.push({ index, rule, block: block as CidrBlock });
+      addressRules.push({ index, rule, block: block as CidrBlock, how });
       return;
     }
     const pattern = compileSpiffePattern(rule.peer);
-    const compiled: PeerRule = { index, rule, pattern, block };
+    const compiled: PeerRule = { index, rule, pattern, block, how };
     if (pattern.exact) {
       // An exact pattern that matches outranks every wildcard pattern: a map lookup decides.
       const list = exactPeers.get(pattern.text) ?? [];
       list.push(compiled);
       exactPeers.set(pattern.text, list);
     } else {
-      genericPeers.push(compiled);
+      const root = genericPeers.get(pattern.trustDomain) ?? newNode();
+      genericPeers.set(pattern.trustDomain, root);
+      let node: TrieNode = root;
+      for (const seg of pattern.segments) {
+        if (seg.kind !== 'literal') break;
+        const child: TrieNode = node.children.get(seg.text) ?? newNode();
+        node.children.set(seg.text, child);
+        node = child;
+      }
+      if (node.rules === undefined) {
+        node.rules = [];
+        nodes.push(node);
+      }
+      node.rules.push(compiled);
     }
   });
   // Longest prefix first: the narrowest block containing the address decides.
   addressRules.sort((a, b) => b.block.prefix - a.block.prefix || a.index - b.index);
-  genericPeers.sort(comparePeerRules);
+  for (const node of nodes) node.rules?.sort(comparePeerRules);
   for (const list of exactPeers.values()) list.sort(comparePeerRules);
 
   function evaluate(peer: PeerContext): ChannelDecision {
@@ -213,7 +259,7 @@ export function compileChannelRules(rules: readonly ChannelRuleSpec[]): ChannelR
     for (const a of addressRules) {
       if (!cidrContains(a.block, address)) continue;
       if (a.rule.action === 'block') {
-        return { allowed: false, outcome: 'AddressBlocked', decidedBy: { index: a.index, rule: a.rule }, reason: `address ${peer.address} of peer ${id} is blocked by ${describeRule(a.index, a.rule)}` };
+        return { allowed: false, outcome: 'AddressBlocked', decidedBy: { index: a.index, rule: a.rule }, reason: `address ${peer.address} of peer ${id} is blocked by ${a.how}` };
       }
       break; // the narrowest matching block allows: on to the peer rules
     }
@@ -221,18 +267,26 @@ export function compileChannelRules(rules: readonly ChannelRuleSpec[]): ChannelR
     const text = id.toString();
     let winner = exactPeers.get(text)?.find(applies);
     if (winner === undefined) {
-      for (const r of genericPeers) {
-        if (r.pattern.matches(id) && applies(r)) {
-          winner = r;
-          break;
+      // The first match at each node is that node's most specific; the best of those wins.
+      let node = genericPeers.get(id.trustDomain);
+      for (let k = 0; node !== undefined; k += 1) {
+        if (node.rules !== undefined) {
+          for (const r of node.rules) {
+            if (r.pattern.matches(id) && applies(r)) {
+              if (winner === undefined || comparePeerRules(r, winner) < 0) winner = r;
+              break;
+            }
+          }
         }
+        const segment = id.segments[k];
+        node = segment === undefined ? undefined : node.children.get(segment);
       }
     }
     if (winner === undefined) {
       return { allowed: false, outcome: 'BackStop', reason: `no rule matches peer ${text} from ${peer.address}: blocked by the back-stop` };
     }
     const decidedBy = { index: winner.index, rule: winner.rule };
-    const how = describeRule(winner.index, winner.rule);
+    const how = winner.how;
     switch (winner.rule.action) {
       case 'allow':
         return { allowed: true, outcome: 'PeerAllowed', principal: text, decidedBy, reason: `peer ${text} from ${peer.address} is allowed as itself by ${how}` };

@@ -79,7 +79,11 @@ export function parseProfile(text: string): Profile {
     return Object.freeze({ text, generic, specificity, matches: (name: string) => name === text });
   }
   const regex = new RegExp(`^${regexSource(qualifiers, starAt)}$`);
-  return Object.freeze({ text, generic, specificity, matches: (name: string) => regex.test(name) });
+  // The literal text before the first wildcard rules most names out without the regex. A
+  // `.**` may match zero qualifiers, so its dot is not part of the prefix (`PAY.**` matches `PAY`).
+  const first = text.search(/[*?]/);
+  const prefix = text.slice(0, text.startsWith('**', first) && first > 0 ? first - 1 : first);
+  return Object.freeze({ text, generic, specificity, matches: (name: string) => name.startsWith(prefix) && regex.test(name) });
 }
 
 /**
