@@ -1,12 +1,14 @@
 // The registry of every error code, one area file each so that areas evolve independently.
 // docs/errors.md documents each code; codes.test.ts keeps the two in step.
 import { CORE_CODES } from './codes/core.ts';
+import { ENVELOPE_CODES } from './codes/envelope.ts';
 import type { ErrorSpec } from './codes/spec.ts';
 
 export type { ErrorSpec } from './codes/spec.ts';
 
 export const ERROR_CODES = {
   ...CORE_CODES,
+  ...ENVELOPE_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
