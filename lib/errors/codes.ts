@@ -2,12 +2,14 @@
 // docs/errors.md documents each code; codes.test.ts keeps the two in step.
 import { CORE_CODES } from './codes/core.ts';
 import { ENVELOPE_CODES } from './codes/envelope.ts';
+import { IDENTITY_CODES } from './codes/identity.ts';
 import type { ErrorSpec } from './codes/spec.ts';
 
 export type { ErrorSpec } from './codes/spec.ts';
 
 export const ERROR_CODES = {
   ...CORE_CODES,
+  ...IDENTITY_CODES,
   ...ENVELOPE_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
