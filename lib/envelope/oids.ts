@@ -52,6 +52,15 @@ export const OID = {
   p256: '1.2.840.10045.3.1.7',
   p384: '1.3.132.0.34',
   p521: '1.3.132.0.35',
+  // refused as too weak wherever they appear, named so the refusal can say why
+  md5: '1.2.840.113549.2.5',
+  sha1: '1.3.14.3.2.26',
+  sha224: '2.16.840.1.101.3.4.2.4',
+  sha1WithRSA: '1.2.840.113549.1.1.5',
+  ecdsaWithSha1: '1.2.840.10045.4.1',
+  desEde3Cbc: '1.2.840.113549.3.7',
+  aes128Cbc: '2.16.840.1.101.3.4.1.2',
+  aes256Cbc: '2.16.840.1.101.3.4.1.42',
   // certificate extensions (RFC 5280)
   subjectKeyIdentifier: '2.5.29.14',
 } as const;
