@@ -23,8 +23,17 @@ export interface CmsCertificate {
 
 const cache = new WeakMap<X509Certificate, CmsCertificate>();
 
-function parse(x509: X509Certificate): CmsCertificate {
-  const der = x509.raw;
+/** How CMS names a certificate: IssuerAndSerialNumber and SubjectKeyIdentifier. */
+export interface CmsIdentifiers {
+  readonly issuerAndSerial: Buffer;
+  readonly subjectKeyId: Buffer | undefined;
+}
+
+/**
+ * Reads the identifiers from a certificate's DER.
+ * @throws EnvelopeError MALFORMED when the DER is not a certificate.
+ */
+export function cmsIdentifiers(der: Uint8Array): CmsIdentifiers {
   const cert = DerCursor.inside(der, readWhole(der, TAG.sequence, 'certificate'), 'certificate');
   const tbs = DerCursor.inside(der, cert.next(TAG.sequence, 'tbsCertificate'), 'tbsCertificate');
   tbs.optional(TAG.ctx(0), 'version');
@@ -37,20 +46,28 @@ function parse(x509: X509Certificate): CmsCertificate {
   tbs.optional(TAG.ctxPrim(1), 'issuerUniqueID');
   tbs.optional(TAG.ctxPrim(2), 'subjectUniqueID');
   const extensions = tbs.optional(TAG.ctx(3), 'extensions');
+  return {
+    issuerAndSerial: encode(seq(bytesOf(der, issuer), bytesOf(der, serial))),
+    subjectKeyId: extensions === undefined ? undefined : findSubjectKeyId(der, extensions),
+  };
+}
+
+function parse(x509: X509Certificate): CmsCertificate {
+  const ids = cmsIdentifiers(x509.raw);
   const publicKey = x509.publicKey;
   return Object.freeze({
     x509,
-    der,
+    der: x509.raw,
     publicKey,
-    keyKind: keyKindOf(publicKey, `certificate ${x509.subject}`),
-    issuerAndSerial: encode(seq(bytesOf(der, issuer), bytesOf(der, serial))),
-    subjectKeyId: extensions === undefined ? undefined : findSubjectKeyId(der, extensions),
-    notBefore: new Date(x509.validFrom),
-    notAfter: new Date(x509.validTo),
+    keyKind: keyKindOf(publicKey, `certificate ${x509.subject.replaceAll('\n', ', ')}`),
+    issuerAndSerial: ids.issuerAndSerial,
+    subjectKeyId: ids.subjectKeyId,
+    notBefore: x509.validFromDate,
+    notAfter: x509.validToDate,
   });
 }
 
-function findSubjectKeyId(der: Buffer, extensions: DerElement): Buffer | undefined {
+function findSubjectKeyId(der: Uint8Array, extensions: DerElement): Buffer | undefined {
   const outer = DerCursor.inside(der, extensions, 'extensions');
   const list = DerCursor.inside(der, outer.next(TAG.sequence, 'extensions'), 'extensions');
   while (!list.done) {

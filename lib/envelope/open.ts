@@ -6,6 +6,7 @@ import { createHash, createSecretKey, type KeyObject, type X509Certificate } fro
 import { compileSpiffePattern, type SpiffePattern } from '../identity/index.ts';
 import { CONTENT_ENCRYPTIONS, SIGNATURE_ALGORITHMS, atLeast, schemeOf, type ContentEncryption, type SignatureAlgorithm } from './algorithms.ts';
 import { decryptContent, readAuthEnvelopedData } from './auth-enveloped-data.ts';
+import type { CmsIdentifiers } from './cms-certificate.ts';
 import { DerCursor, TAG, oidKey, readElement, type DerElement } from './der-reader.ts';
 import type { Destination } from './destination.ts';
 import { EnvelopeError, malformed } from './envelope-error.ts';
@@ -134,8 +135,11 @@ function verifySigned(view: SignedDataView, options: OpenOptions, policy: OpenPo
   const bundle = options.trustBundle;
   if (bundle === undefined) throw new EnvelopeError('CERTIFICATE_INVALID', 'a signed message needs a trust bundle to open');
   const chain = carriedCertificates(bundle, view.certificatesField, view.certificates);
-  const signerCert = chain.certificates.find((c) => (view.sid.kind === 'issuerAndSerial' ? c.issuerAndSerial.equals(view.sid.value) : c.subjectKeyId?.equals(view.sid.value)));
-  if (signerCert === undefined) throw new EnvelopeError('CERTIFICATE_INVALID', 'the signer\'s certificate is not in the envelope');
+  const named = (c: CmsIdentifiers): boolean => (view.sid.kind === 'issuerAndSerial' ? c.issuerAndSerial.equals(view.sid.value) : c.subjectKeyId?.equals(view.sid.value) === true);
+  const signerCert = chain.certificates.find(named);
+  if (signerCert === undefined) {
+    throw chain.unusable.find(named)?.error ?? new EnvelopeError('CERTIFICATE_INVALID', 'the signer\'s certificate is not in the envelope');
+  }
   if ((schemeOf(view.algorithm).kind === 'ecdsa') !== (signerCert.keyKind.type === 'ec')) {
     throw new EnvelopeError('SIGNATURE_INVALID', `signature algorithm ${view.algorithm} does not fit the signer's ${signerCert.keyKind.type.toUpperCase()} key`);
   }

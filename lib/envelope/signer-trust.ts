@@ -3,7 +3,7 @@
 // the window in which they hold, so a stream of messages from one signer validates once.
 import { X509Certificate } from 'node:crypto';
 import { parseSpiffeId } from '../identity/index.ts';
-import { cmsCertificate, type CmsCertificate } from './cms-certificate.ts';
+import { cmsCertificate, cmsIdentifiers, type CmsCertificate, type CmsIdentifiers } from './cms-certificate.ts';
 import { EnvelopeError } from './envelope-error.ts';
 import { LruCache } from './lru-cache.ts';
 
@@ -20,9 +20,15 @@ export interface TrustedSigner {
   readonly notAfter: number;
 }
 
+/** A carried certificate that cannot serve, with why (it matters only if it is the signer's). */
+interface Unusable extends CmsIdentifiers {
+  readonly error: EnvelopeError;
+}
+
 /** Parsed certificates of one `certificates` field, and signers validated from it. */
-interface ChainEntry {
+export interface ChainEntry {
   readonly certificates: readonly CmsCertificate[];
+  readonly unusable: readonly Unusable[];
   readonly signers: Map<string, TrustedSigner>;
 }
 
@@ -46,15 +52,22 @@ export function carriedCertificates(bundle: TrustBundle, field: Buffer | undefin
   let entry = cache.get(key);
   if (entry === undefined) {
     const parsed: CmsCertificate[] = [];
+    const unusable: Unusable[] = [];
     for (const der of certificates) {
       try {
         parsed.push(cmsCertificate(new X509Certificate(der)));
-      } catch {
-        // A certificate node:crypto cannot read, or with a key the envelope does not use, can
-        // still be an irrelevant extra; it just never becomes part of a path.
+      } catch (err) {
+        // A certificate node:crypto cannot read, or with a key the envelope refuses, may be an
+        // irrelevant extra; it never joins a path, and its fault is reported only if it signed.
+        const error = err instanceof EnvelopeError ? err : invalid('a carried certificate cannot be read', err);
+        try {
+          unusable.push({ ...cmsIdentifiers(der), error });
+        } catch {
+          // Not even a certificate's outline: it cannot be the signer's either.
+        }
       }
     }
-    entry = { certificates: parsed, signers: new Map() };
+    entry = { certificates: parsed, unusable, signers: new Map() };
     cache.set(key, entry);
   }
   return entry;
