@@ -15,7 +15,7 @@ export interface AlgorithmId {
 /**
  * @throws EnvelopeError MALFORMED when it is not a SEQUENCE { OID, params? }.
  */
-export function readAlgorithm(buf: Uint8Array, el: DerElement, what: string): AlgorithmId {
+export function readAlgorithm(buf: Buffer, el: DerElement, what: string): AlgorithmId {
   if (el.tag !== TAG.sequence) throw malformed(`${what}: expected an AlgorithmIdentifier`);
   const c = DerCursor.inside(buf, el, what);
   const idEl = c.next(TAG.oid, what);
@@ -27,7 +27,7 @@ export function readAlgorithm(buf: Uint8Array, el: DerElement, what: string): Al
 }
 
 /** True when the parameters are absent or NULL, the two encodings RFC 4055/5754 accept for hashes. */
-export function paramsAbsentOrNull(buf: Uint8Array, alg: AlgorithmId): boolean {
+export function paramsAbsentOrNull(buf: Buffer, alg: AlgorithmId): boolean {
   return alg.params === undefined || (alg.params.tag === TAG.null && alg.params.end === alg.params.valueStart && buf.length > 0);
 }
 

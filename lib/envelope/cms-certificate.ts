@@ -33,7 +33,8 @@ export interface CmsIdentifiers {
  * Reads the identifiers from a certificate's DER.
  * @throws EnvelopeError MALFORMED when the DER is not a certificate.
  */
-export function cmsIdentifiers(der: Uint8Array): CmsIdentifiers {
+export function cmsIdentifiers(bytes: Uint8Array): CmsIdentifiers {
+  const der = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const cert = DerCursor.inside(der, readWhole(der, TAG.sequence, 'certificate'), 'certificate');
   const tbs = DerCursor.inside(der, cert.next(TAG.sequence, 'tbsCertificate'), 'tbsCertificate');
   tbs.optional(TAG.ctx(0), 'version');
@@ -67,7 +68,7 @@ function parse(x509: X509Certificate): CmsCertificate {
   });
 }
 
-function findSubjectKeyId(der: Uint8Array, extensions: DerElement): Buffer | undefined {
+function findSubjectKeyId(der: Buffer, extensions: DerElement): Buffer | undefined {
   const outer = DerCursor.inside(der, extensions, 'extensions');
   const list = DerCursor.inside(der, outer.next(TAG.sequence, 'extensions'), 'extensions');
   while (!list.done) {

@@ -40,7 +40,7 @@ export const TAG = {
  * Reads the element that starts at `pos` and must end by `limit`.
  * @throws EnvelopeError MALFORMED on any encoding fault.
  */
-export function readElement(buf: Uint8Array, pos: number, limit: number, what: string): DerElement {
+export function readElement(buf: Buffer, pos: number, limit: number, what: string): DerElement {
   if (pos + 2 > limit) throw malformed(`${what}: truncated`);
   const tag = buf[pos] as number;
   if ((tag & 0x1f) === 0x1f) throw malformed(`${what}: multi-byte tags are not used by CMS`);
@@ -67,18 +67,18 @@ export function readElement(buf: Uint8Array, pos: number, limit: number, what: s
 
 /** Walks the children of one constructed element (or a whole buffer) in order. */
 export class DerCursor {
-  readonly buf: Uint8Array;
+  readonly buf: Buffer;
   pos: number;
   readonly end: number;
 
-  constructor(buf: Uint8Array, start: number, end: number) {
+  constructor(buf: Buffer, start: number, end: number) {
     this.buf = buf;
     this.pos = start;
     this.end = end;
   }
 
   /** A cursor over the children of a constructed element. */
-  static inside(buf: Uint8Array, el: DerElement, what: string): DerCursor {
+  static inside(buf: Buffer, el: DerElement, what: string): DerCursor {
     if ((el.tag & 0x20) === 0) throw malformed(`${what}: expected a constructed element`);
     return new DerCursor(buf, el.valueStart, el.end);
   }
@@ -118,7 +118,7 @@ export class DerCursor {
 }
 
 /** Reads exactly one element spanning all of `buf`. */
-export function readWhole(buf: Uint8Array, tag: number, what: string): DerElement {
+export function readWhole(buf: Buffer, tag: number, what: string): DerElement {
   const cursor = new DerCursor(buf, 0, buf.length);
   const el = cursor.next(tag, what);
   cursor.finish(what);
@@ -126,19 +126,27 @@ export function readWhole(buf: Uint8Array, tag: number, what: string): DerElemen
 }
 
 /** The value octets of an element, without copying. */
-export function contentOf(buf: Uint8Array, el: DerElement): Buffer {
-  return Buffer.from(buf.buffer, buf.byteOffset + el.valueStart, el.end - el.valueStart);
+export function contentOf(buf: Buffer, el: DerElement): Buffer {
+  return buf.subarray(el.valueStart, el.end);
 }
 
 /** The whole encoding (identifier, length, value) of an element, without copying. */
-export function bytesOf(buf: Uint8Array, el: DerElement): Buffer {
-  return Buffer.from(buf.buffer, buf.byteOffset + el.start, el.end - el.start);
+export function bytesOf(buf: Buffer, el: DerElement): Buffer {
+  return buf.subarray(el.start, el.end);
 }
 
 /** A string key for an OID's value octets, for Map look-ups against known OIDs. */
-export function oidKey(buf: Uint8Array, el: DerElement, what: string): string {
+export function oidKey(buf: Buffer, el: DerElement, what: string): string {
   if (el.tag !== TAG.oid || el.end === el.valueStart) throw malformed(`${what}: expected an object identifier`);
-  return Buffer.from(buf.buffer, buf.byteOffset + el.valueStart, el.end - el.valueStart).toString('latin1');
+  return buf.toString('latin1', el.valueStart, el.end);
+}
+
+/** True when the element is exactly the encoded OID `der` (a byte loop: no string, no map). */
+export function isOid(buf: Buffer, el: DerElement, der: Uint8Array): boolean {
+  const n = el.end - el.start;
+  if (n !== der.length) return false;
+  for (let i = 0; i < n; i++) if (buf[el.start + i] !== der[i]) return false;
+  return true;
 }
 
 /** The dotted form of an OID's value octets (for messages and unknown algorithms). */
@@ -162,7 +170,7 @@ export function decodeOid(value: Uint8Array): string {
  * A non-negative INTEGER that fits a safe integer (versions, lengths, counters).
  * @throws EnvelopeError MALFORMED when it is negative, not minimal, or too large.
  */
-export function readSmallInt(buf: Uint8Array, el: DerElement, what: string): number {
+export function readSmallInt(buf: Buffer, el: DerElement, what: string): number {
   const len = el.end - el.valueStart;
   if (el.tag !== TAG.integer || len === 0) throw malformed(`${what}: expected an INTEGER`);
   const b0 = buf[el.valueStart] as number;
@@ -174,30 +182,39 @@ export function readSmallInt(buf: Uint8Array, el: DerElement, what: string): num
   return n;
 }
 
-const DIGITS = /^[0-9]+$/;
+function twoDigits(buf: Buffer, at: number): number {
+  const a = (buf[at] as number) - 0x30;
+  const b = (buf[at + 1] as number) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
 
 /**
  * UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ), the two DER forms RFC 5280 allows.
  * @throws EnvelopeError MALFORMED for any other form or an impossible date.
  */
-export function readTime(buf: Uint8Array, el: DerElement, what: string): Date {
-  const text = Buffer.from(buf.buffer, buf.byteOffset + el.valueStart, el.end - el.valueStart).toString('latin1');
+export function readTime(buf: Buffer, el: DerElement, what: string): Date {
+  const length = el.end - el.valueStart;
+  let at = el.valueStart;
   let year: number;
-  let rest: string;
-  if (el.tag === TAG.utcTime && text.length === 13) {
-    const yy = Number(text.slice(0, 2));
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-    rest = text.slice(2);
-  } else if (el.tag === TAG.generalizedTime && text.length === 15) {
-    year = Number(text.slice(0, 4));
-    rest = text.slice(4);
+  if (el.tag === TAG.utcTime && length === 13) {
+    const yy = twoDigits(buf, at);
+    year = yy < 0 ? -1 : yy >= 50 ? 1900 + yy : 2000 + yy;
+    at += 2;
+  } else if (el.tag === TAG.generalizedTime && length === 15) {
+    const hi = twoDigits(buf, at);
+    const lo = twoDigits(buf, at + 2);
+    year = hi < 0 || lo < 0 ? -1 : hi * 100 + lo;
+    at += 4;
   } else {
     throw malformed(`${what}: expected UTCTime or GeneralizedTime in DER form`);
   }
-  const digits = text.slice(0, -1);
-  if (!text.endsWith('Z') || !DIGITS.test(digits)) throw malformed(`${what}: invalid time`);
-  const [mo, d, h, mi, s] = [0, 2, 4, 6, 8].map((i) => Number(rest.slice(i, i + 2))) as [number, number, number, number, number];
-  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, s));
-  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) throw malformed(`${what}: invalid time`);
+  const mo = twoDigits(buf, at);
+  const d = twoDigits(buf, at + 2);
+  const h = twoDigits(buf, at + 4);
+  const mi = twoDigits(buf, at + 6);
+  const sec = twoDigits(buf, at + 8);
+  if (buf[el.end - 1] !== 0x5a || year < 0 || mo < 1 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) throw malformed(`${what}: invalid time`);
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, sec));
+  if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) throw malformed(`${what}: invalid time`);
   return date;
 }

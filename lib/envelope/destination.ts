@@ -1,5 +1,6 @@
 // The qshield signed attributes that bind a message to where it was put: destination (queue
 // manager and queue) and message id. Their OIDs and ASN.1 are in docs/envelope.md.
+import { isUtf8 } from 'node:buffer';
 import { DerCursor, TAG, contentOf, type DerElement } from './der-reader.ts';
 import { encode, prim, seq, utf8 } from './der-writer.ts';
 import { EnvelopeError, malformed } from './envelope-error.ts';
@@ -11,7 +12,6 @@ export interface Destination {
   readonly queue: string;
 }
 
-const fatal = new TextDecoder('utf-8', { fatal: true });
 
 function checkName(what: string, value: string): void {
   const bytes = Buffer.byteLength(value, 'utf8');
@@ -38,17 +38,14 @@ export function encodeMessageId(id: Uint8Array): Buffer {
   return encode(prim(TAG.octetString, id));
 }
 
-function readUtf8(buf: Uint8Array, el: DerElement, what: string): string {
+function readUtf8(buf: Buffer, el: DerElement, what: string): string {
   if (el.tag !== TAG.utf8String) throw malformed(`${what}: expected UTF8String`);
-  try {
-    return fatal.decode(contentOf(buf, el));
-  } catch {
-    throw malformed(`${what}: invalid UTF-8`);
-  }
+  if (!isUtf8(contentOf(buf, el))) throw malformed(`${what}: invalid UTF-8`);
+  return buf.toString('utf8', el.valueStart, el.end);
 }
 
 /** @throws EnvelopeError MALFORMED */
-export function readDestination(buf: Uint8Array, el: DerElement): Destination {
+export function readDestination(buf: Buffer, el: DerElement): Destination {
   const c = DerCursor.inside(buf, el, 'destination');
   const queueManager = readUtf8(buf, c.any('destination queue manager'), 'destination queue manager');
   const queue = readUtf8(buf, c.any('destination queue'), 'destination queue');
@@ -57,7 +54,7 @@ export function readDestination(buf: Uint8Array, el: DerElement): Destination {
 }
 
 /** @throws EnvelopeError MALFORMED */
-export function readMessageId(buf: Uint8Array, el: DerElement): Buffer {
+export function readMessageId(buf: Buffer, el: DerElement): Buffer {
   if (el.tag !== TAG.octetString) throw malformed('message id: expected OCTET STRING');
   return Buffer.from(contentOf(buf, el));
 }

@@ -27,10 +27,14 @@ export const DEFAULT_KEY_CACHE_SIZE = 1024;
 export class Keyring {
   readonly keys: readonly KeyringKey[];
   /**
-   * Content keys by the exact bytes of the RecipientInfo they were unwrapped from. Only keys
-   * that then authenticated content are kept, so a forged RecipientInfo never enters.
+   * Content keys by the exact bytes of the RecipientInfos they were unwrapped from (identical
+   * for every message of one key-reuse generation). Only keys that then authenticated content
+   * are kept, so forged RecipientInfos never enter; and a hit can only decrypt content that
+   * authenticates under that very key.
    */
   readonly contentKeys: LruCache<string, KeyObject>;
+  /** The generation last used: a stream of one generation skips even the map look-up. */
+  #last: { readonly recipientInfos: Buffer; readonly key: KeyObject } | undefined;
   readonly #byIssuerAndSerial = new Map<string, KeyringKey[]>();
   readonly #bySubjectKeyId = new Map<string, KeyringKey[]>();
 
@@ -41,6 +45,21 @@ export class Keyring {
       push(this.#byIssuerAndSerial, k.certificate.issuerAndSerial.toString('latin1'), k);
       if (k.certificate.subjectKeyId !== undefined) push(this.#bySubjectKeyId, k.certificate.subjectKeyId.toString('latin1'), k);
     }
+  }
+
+  /** The cached content key for these RecipientInfos bytes, if one authenticated content before. */
+  cachedContentKey(recipientInfos: Buffer): KeyObject | undefined {
+    const last = this.#last;
+    if (last !== undefined && last.recipientInfos.equals(recipientInfos)) return last.key;
+    const key = this.contentKeys.get(recipientInfos.toString('latin1'));
+    if (key !== undefined) this.#last = { recipientInfos: Buffer.from(recipientInfos), key };
+    return key;
+  }
+
+  /** Remembers a content key that has just authenticated content under these RecipientInfos. */
+  rememberContentKey(recipientInfos: Buffer, key: KeyObject): void {
+    this.contentKeys.set(recipientInfos.toString('latin1'), key);
+    this.#last = { recipientInfos: Buffer.from(recipientInfos), key };
   }
 
   /** The keys a recipient identifier names (several when generations share an identifier). */

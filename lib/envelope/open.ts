@@ -2,12 +2,12 @@
 // Every refusal is an EnvelopeError with its AMS-style reason; content is returned only after
 // every check passed. The order of checks (docs/envelope.md) puts cheap structural and policy
 // checks before cryptography, and authenticates the signing time before trusting it.
-import { createHash, createSecretKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createSecretKey, hash, type KeyObject, type X509Certificate } from 'node:crypto';
 import { compileSpiffePattern, type SpiffePattern } from '../identity/index.ts';
 import { CONTENT_ENCRYPTIONS, SIGNATURE_ALGORITHMS, atLeast, schemeOf, type ContentEncryption, type SignatureAlgorithm } from './algorithms.ts';
 import { decryptContent, readAuthEnvelopedData } from './auth-enveloped-data.ts';
 import type { CmsIdentifiers } from './cms-certificate.ts';
-import { DerCursor, TAG, oidKey, readElement, type DerElement } from './der-reader.ts';
+import { DerCursor, TAG, bytesOf, isOid, oidKey, readElement, type DerElement } from './der-reader.ts';
 import type { Destination } from './destination.ts';
 import { EnvelopeError, malformed } from './envelope-error.ts';
 import type { Keyring } from './keyring.ts';
@@ -78,6 +78,7 @@ const DEFAULT_SKEW_SECONDS = 300;
 const compiledPatterns = new WeakMap<OpenPolicy, readonly SpiffePattern[]>();
 
 function patternsOf(policy: OpenPolicy): readonly SpiffePattern[] {
+  if (policy.authorizedSigners === undefined || policy.authorizedSigners.length === 0) return [];
   let patterns = compiledPatterns.get(policy);
   if (patterns === undefined) {
     patterns = (policy.authorizedSigners ?? []).map((p) => compileSpiffePattern(p));
@@ -95,25 +96,29 @@ const PKCS7_PREFIX = OID_DER.data.subarray(2, -1).toString('latin1'); // 1.2.840
  * ContentInfo (SEQUENCE, then a CMS content-type OID). Only such bytes count as unprotected;
  * anything that begins like CMS and then breaks is MALFORMED, never "unprotected".
  */
-function cmsContentType(bytes: Uint8Array): { key: string; contentInfo: DerElement } | undefined {
+function cmsContentType(bytes: Buffer): DerElement | undefined {
   if (bytes.length < 4 || bytes[0] !== TAG.sequence) return undefined;
   const first = bytes[1] as number;
   const headerLength = first < 0x80 ? 2 : 2 + (first & 0x7f);
   if (bytes[headerLength] !== TAG.oid) return undefined;
   const oidLength = bytes[headerLength + 1] as number;
   if (oidLength >= 0x80) return undefined;
-  const key = Buffer.from(bytes.buffer, bytes.byteOffset + headerLength + 2, Math.min(oidLength, bytes.length - headerLength - 2)).toString('latin1');
+  const key = bytes.toString('latin1', headerLength + 2, Math.min(headerLength + 2 + oidLength, bytes.length));
   const name = oidName(key);
   const known = name !== undefined && CMS_TYPES.has(name);
   if (!known && !(oidLength === 11 && (key.startsWith(OTHER_CMS_PREFIX) || key.startsWith(PKCS7_PREFIX)))) return undefined;
   const contentInfo = readElement(bytes, 0, bytes.length, 'ContentInfo');
   if (contentInfo.end !== bytes.length) throw malformed('trailing data after the ContentInfo');
-  return { key, contentInfo };
+  return contentInfo;
 }
 
-function contentOfContentInfo(bytes: Uint8Array, contentInfo: DerElement): { name: string | undefined; wrapper: DerElement } {
+/** A CMS ContentInfo's type and its [0] content, or undefined for bytes that are not CMS at all. */
+function readContentInfo(bytes: Buffer): { name: string | undefined; wrapper: DerElement } | undefined {
+  const contentInfo = cmsContentType(bytes);
+  if (contentInfo === undefined) return undefined;
   const c = DerCursor.inside(bytes, contentInfo, 'ContentInfo');
-  const name = oidName(oidKey(bytes, c.next(TAG.oid, 'contentType'), 'contentType'));
+  const typeEl = c.next(TAG.oid, 'contentType');
+  const name = isOid(bytes, typeEl, OID_DER.authEnvelopedData) ? 'authEnvelopedData' : isOid(bytes, typeEl, OID_DER.signedData) ? 'signedData' : oidName(oidKey(bytes, typeEl, 'contentType'));
   const wrapper = c.next(TAG.ctx(0), 'content');
   c.finish('ContentInfo');
   return { name, wrapper };
@@ -128,7 +133,7 @@ interface Verified {
   readonly signingTime: Date | undefined;
 }
 
-function verifySigned(view: SignedDataView, options: OpenOptions, policy: OpenPolicy, now: Date): Verified {
+function verifySigned(view: SignedDataView, options: OpenOptions, policy: OpenPolicy, clock: () => Date): Verified {
   if (!atLeast(SIGNATURE_ALGORITHMS, view.algorithm, policy.minimumStrength?.signature)) {
     throw new EnvelopeError('STRENGTH_MISMATCH', `signature algorithm ${view.algorithm} is weaker than the policy minimum ${policy.minimumStrength?.signature ?? ''}`);
   }
@@ -143,13 +148,14 @@ function verifySigned(view: SignedDataView, options: OpenOptions, policy: OpenPo
   if ((schemeOf(view.algorithm).kind === 'ecdsa') !== (signerCert.keyKind.type === 'ec')) {
     throw new EnvelopeError('SIGNATURE_INVALID', `signature algorithm ${view.algorithm} does not fit the signer's ${signerCert.keyKind.type.toUpperCase()} key`);
   }
-  const digest = createHash(view.digest).update(view.content).digest();
+  const digest = hash(view.digest, view.content, 'buffer');
   if (!digest.equals(view.messageDigest)) throw new EnvelopeError('SIGNATURE_INVALID', 'the content does not match the signed message digest');
   if (!verifyWith(view.algorithm, signerCert.publicKey, view.signedAttrs, view.signature, view.saltLength)) {
     throw new EnvelopeError('SIGNATURE_INVALID', 'the signature does not verify');
   }
   // The signing time is authenticated now; the chain is judged at that time so that a message
   // queued before its signer's certificate expired still opens.
+  const now = clock();
   const skew = (policy.maxClockSkewSeconds ?? DEFAULT_SKEW_SECONDS) * 1000;
   if (view.signingTime !== undefined && view.signingTime.getTime() > now.getTime() + skew) {
     throw new EnvelopeError('CERTIFICATE_INVALID', `the signing time ${view.signingTime.toISOString()} lies in the future`);
@@ -184,7 +190,7 @@ function checkBinding(view: SignedDataView, options: OpenOptions, policy: OpenPo
   }
 }
 
-function unwrapContentKey(wrapped: readonly WrappedKey[], keyring: Keyring, policy: OpenPolicy): { cek: KeyObject; cacheKey: string } {
+function unwrapContentKey(wrapped: readonly WrappedKey[], keyring: Keyring, policy: OpenPolicy): KeyObject {
   const unwrapOptions = { allowRsaPkcs1KeyTransport: policy.allowRsaPkcs1KeyTransport === true };
   let ours = 0;
   let refusal: EnvelopeError | undefined;
@@ -192,9 +198,6 @@ function unwrapContentKey(wrapped: readonly WrappedKey[], keyring: Keyring, poli
     const keys = keyring.find(w.rid);
     if (keys.length === 0) continue;
     ours++;
-    const cacheKey = w.recipientInfo.toString('latin1');
-    const cached = keyring.contentKeys.get(cacheKey);
-    if (cached !== undefined) return { cek: cached, cacheKey };
     const refused = w.refusal(unwrapOptions);
     if (refused !== undefined) {
       refusal ??= refused;
@@ -202,17 +205,19 @@ function unwrapContentKey(wrapped: readonly WrappedKey[], keyring: Keyring, poli
     }
     for (const k of keys) {
       const cek = w.unwrap(k.key, k.certificate, unwrapOptions);
-      if (cek !== undefined) return { cek: createSecretKey(cek), cacheKey };
+      if (cek !== undefined) return createSecretKey(cek);
     }
   }
   if (ours === 0) throw new EnvelopeError('NOT_A_RECIPIENT', 'no key in the keyring belongs to a recipient of the message');
   throw refusal ?? new EnvelopeError('DECRYPTION_FAILED', 'the content key could not be unwrapped with the recipient\'s key');
 }
 
-function openSigned(payloadView: SignedDataView, options: OpenOptions, policy: OpenPolicy, now: Date, qop: 'integrity' | 'privacy', encryption?: ContentEncryption): Opened {
-  const { signer, signingTime } = verifySigned(payloadView, options, policy, now);
+function openSigned(payloadView: SignedDataView, options: OpenOptions, policy: OpenPolicy, clock: () => Date, qop: 'integrity' | 'privacy', encryption?: ContentEncryption): Opened {
+  const { signer, signingTime } = verifySigned(payloadView, options, policy, clock);
   return {
-    payload: Buffer.from(payloadView.content),
+    // Integrity: a copy, so what is returned is what was verified even if the caller reuses its
+    // input buffer. Privacy: the content is already a view of our own decrypted buffer.
+    payload: encryption === undefined ? Buffer.from(payloadView.content) : payloadView.content,
     qop,
     signer,
     ...(signingTime === undefined ? {} : { signingTime }),
@@ -223,10 +228,9 @@ function openSigned(payloadView: SignedDataView, options: OpenOptions, policy: O
 }
 
 function innerSignedData(plaintext: Buffer): SignedDataView | undefined {
-  const cms = cmsContentType(plaintext);
-  if (cms === undefined || oidName(cms.key) !== 'signedData') return undefined;
-  const { wrapper } = contentOfContentInfo(plaintext, cms.contentInfo);
-  return readSignedData(plaintext, wrapper);
+  const cms = readContentInfo(plaintext);
+  if (cms === undefined || cms.name !== 'signedData') return undefined;
+  return readSignedData(plaintext, cms.wrapper);
 }
 
 /**
@@ -241,19 +245,19 @@ export function open(bytes: Uint8Array, options: OpenOptions): Opened {
   const limit = Math.min(options.maxEnvelopeBytes ?? MAX_ENVELOPE_BYTES, MAX_ENVELOPE_BYTES);
   if (bytes.length > limit) throw new EnvelopeError('SIZE_MISMATCH', `envelope of ${bytes.length} bytes exceeds the ${limit}-byte limit`);
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const now = (options.clock ?? systemClock)();
+  const clock = options.clock ?? systemClock;
   const expected = policy.qop;
 
-  const cms = cmsContentType(buf);
+  const cms = readContentInfo(buf);
   if (cms === undefined) {
     if (policy.toleration) return { payload: Buffer.from(buf), qop: 'none' };
     throw new EnvelopeError('QOP_MISMATCH', `the message is not protected and the policy demands ${expected ?? 'protection'}`, { details: { found: 'none', expected: expected ?? 'any' } });
   }
-  const { name, wrapper } = contentOfContentInfo(buf, cms.contentInfo);
+  const { name, wrapper } = cms;
 
   if (name === 'signedData') {
     if (expected !== undefined && expected !== 'integrity') throw qopMismatch('integrity', expected);
-    return openSigned(readSignedData(buf, wrapper), options, policy, now, 'integrity');
+    return openSigned(readSignedData(buf, wrapper), options, policy, clock, 'integrity');
   }
   if (name === 'envelopedData') {
     throw new EnvelopeError('STRENGTH_MISMATCH', 'EnvelopedData (encryption without authentication, e.g. AES-CBC) is refused; AuthEnvelopedData with AES-GCM is required');
@@ -267,8 +271,11 @@ export function open(bytes: Uint8Array, options: OpenOptions): Opened {
   }
   const keyring = options.keyring;
   if (keyring === undefined) throw new EnvelopeError('NOT_A_RECIPIENT', 'an encrypted message needs a keyring to open');
-  const wrapped = readRecipientInfos(buf, view.recipientInfos, MAX_RECIPIENTS);
-  const { cek, cacheKey } = unwrapContentKey(wrapped, keyring, policy);
+  // Key reuse: the same RecipientInfos bytes always unwrap to the same key, so a message of a
+  // known generation skips reading them and every asymmetric operation.
+  const recipientInfos = bytesOf(buf, view.recipientInfos);
+  const cached = keyring.cachedContentKey(recipientInfos);
+  const cek = cached ?? unwrapContentKey(readRecipientInfos(buf, view.recipientInfos, MAX_RECIPIENTS), keyring, policy);
   const plaintext = decryptContent(view, cek);
 
   // Privacy and Confidentiality look alike from outside; the content tells them apart: a
@@ -278,8 +285,8 @@ export function open(bytes: Uint8Array, options: OpenOptions): Opened {
   if (inner === undefined) {
     if (expected !== undefined && expected !== 'confidentiality') throw qopMismatch('confidentiality', expected);
     // Only keys that authenticated content are cached (see Keyring.contentKeys).
-    keyring.contentKeys.set(cacheKey, cek);
+    if (cached === undefined) keyring.rememberContentKey(recipientInfos, cek);
     return { payload: plaintext, qop: 'confidentiality', encryption: view.encryption };
   }
-  return openSigned(inner, options, policy, now, 'privacy', view.encryption);
+  return openSigned(inner, options, policy, clock, 'privacy', view.encryption);
 }

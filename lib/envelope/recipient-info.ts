@@ -78,7 +78,7 @@ export type RecipientId = { readonly kind: 'issuerAndSerial' | 'subjectKeyId'; r
 /** One key the keyring may unwrap: an identifier and how to unwrap with the matching key. */
 export interface WrappedKey {
   readonly rid: RecipientId;
-  /** The whole RecipientInfo's bytes: the cache key for what it unwraps to. */
+  /** The whole RecipientInfo's bytes. */
   readonly recipientInfo: Buffer;
   /**
    * Why this key may not be used under `options` (a refused or unsupported algorithm), if any;
@@ -100,14 +100,14 @@ export interface UnwrapOptions {
 const HASHES: Partial<Record<OidName, DigestName>> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
 const WEAK_HASHES: ReadonlySet<OidName | undefined> = new Set<OidName | undefined>(['sha1', 'md5', 'sha224']);
 
-function explicitInner(buf: Uint8Array, el: DerElement, what: string): DerElement {
+function explicitInner(buf: Buffer, el: DerElement, what: string): DerElement {
   const c = DerCursor.inside(buf, el, what);
   const inner = c.any(what);
   c.finish(what);
   return inner;
 }
 
-function hashOf(buf: Uint8Array, alg: AlgorithmId, what: string): DigestName | EnvelopeError {
+function hashOf(buf: Buffer, alg: AlgorithmId, what: string): DigestName | EnvelopeError {
   const h = alg.name === undefined ? undefined : HASHES[alg.name];
   if (h !== undefined && paramsAbsentOrNull(buf, alg)) return h;
   if (WEAK_HASHES.has(alg.name)) return new EnvelopeError('STRENGTH_MISMATCH', `${what} ${describe(alg)} is refused as too weak`);
@@ -116,7 +116,7 @@ function hashOf(buf: Uint8Array, alg: AlgorithmId, what: string): DigestName | E
 
 interface OaepParams { readonly hash: DigestName; readonly label: Buffer | undefined }
 
-function readOaepParams(buf: Uint8Array, alg: AlgorithmId): OaepParams | EnvelopeError {
+function readOaepParams(buf: Buffer, alg: AlgorithmId): OaepParams | EnvelopeError {
   // Absent parameters mean SHA-1 throughout (RFC 8017 A.2.1).
   if (alg.params === undefined || alg.params.tag !== TAG.sequence) return new EnvelopeError('STRENGTH_MISMATCH', 'RSAES-OAEP with the default SHA-1 is refused as too weak');
   const c = DerCursor.inside(buf, alg.params, 'RSAES-OAEP parameters');
@@ -143,7 +143,7 @@ function readOaepParams(buf: Uint8Array, alg: AlgorithmId): OaepParams | Envelop
   return { hash, label };
 }
 
-function readRecipientId(buf: Uint8Array, el: DerElement, what: string): RecipientId {
+function readRecipientId(buf: Buffer, el: DerElement, what: string): RecipientId {
   if (el.tag === TAG.sequence) return { kind: 'issuerAndSerial', value: bytesOf(buf, el) };
   if (el.tag === TAG.ctxPrim(0)) return { kind: 'subjectKeyId', value: contentOf(buf, el) };
   throw malformed(`${what}: unsupported recipient identifier`);
@@ -154,7 +154,7 @@ function unsupported(rid: RecipientId, recipientInfo: Buffer, why: string): Wrap
   return { rid, recipientInfo, refusal: () => refusal, unwrap: () => undefined };
 }
 
-function readKtri(buf: Uint8Array, el: DerElement): WrappedKey {
+function readKtri(buf: Buffer, el: DerElement): WrappedKey {
   const recipientInfo = bytesOf(buf, el);
   const c = DerCursor.inside(buf, el, 'KeyTransRecipientInfo');
   const version = readSmallInt(buf, c.next(TAG.integer, 'ktri version'), 'ktri version');
@@ -205,7 +205,7 @@ const KDFS: Partial<Record<OidName, DigestName | 'weak'>> = {
 };
 const WRAPS: Partial<Record<OidName, number>> = { aes128Wrap: 16, aes192Wrap: 24, aes256Wrap: 32 };
 
-function readKari(buf: Uint8Array, el: DerElement): WrappedKey[] {
+function readKari(buf: Buffer, el: DerElement): WrappedKey[] {
   const recipientInfo = bytesOf(buf, el);
   const c = DerCursor.inside(buf, el, 'KeyAgreeRecipientInfo');
   if (readSmallInt(buf, c.next(TAG.integer, 'kari version'), 'kari version') !== 3) throw malformed('kari version must be 3');
@@ -281,7 +281,7 @@ function readKari(buf: Uint8Array, el: DerElement): WrappedKey[] {
  * Reads every RecipientInfo this implementation understands; kekri, pwri and ori are skipped.
  * @throws EnvelopeError MALFORMED on structure faults or unsupported algorithms.
  */
-export function readRecipientInfos(buf: Uint8Array, el: DerElement, maxRecipients: number): WrappedKey[] {
+export function readRecipientInfos(buf: Buffer, el: DerElement, maxRecipients: number): WrappedKey[] {
   const c = DerCursor.inside(buf, el, 'recipientInfos');
   const out: WrappedKey[] = [];
   let count = 0;

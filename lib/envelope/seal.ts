@@ -9,6 +9,7 @@ import { newContentKey, recipientCertificates } from './content-key.ts';
 import { encodeDestination, encodeMessageId, type Destination } from './destination.ts';
 import { EnvelopeError } from './envelope-error.ts';
 import { MAX_PAYLOAD_BYTES } from './limits.ts';
+import { LruCache } from './lru-cache.ts';
 import { isQop, type Qop } from './qop.ts';
 import type { SealingContext } from './sealing-context.ts';
 import { encodeSignedData } from './signed-data.ts';
@@ -39,6 +40,19 @@ function invalid(message: string): AppError {
   return new AppError('ERR_INVALID_ARGUMENT', message);
 }
 
+// Destinations repeat (a sidecar puts to a handful of queues): remember their encodings.
+const destinationCache = new LruCache<string, Buffer>(256);
+
+function destinationBinding(d: Destination): Buffer {
+  const key = `${d.queueManager}\u0000${d.queue}`;
+  let encoded = destinationCache.get(key);
+  if (encoded === undefined) {
+    encoded = encodeDestination(d);
+    destinationCache.set(key, encoded);
+  }
+  return encoded;
+}
+
 function signed(payload: Uint8Array, options: SealOptions, now: Date): Buffer {
   const signer = options.signer;
   if (signer === undefined) throw invalid(`${options.qop} needs a signer`);
@@ -48,7 +62,7 @@ function signed(payload: Uint8Array, options: SealOptions, now: Date): Buffer {
   }
   return encodeSignedData(payload, signer, {
     signingTime: now,
-    destination: options.destination === undefined ? undefined : encodeDestination(options.destination),
+    destination: options.destination === undefined ? undefined : destinationBinding(options.destination),
     messageId: options.messageId === undefined ? undefined : encodeMessageId(options.messageId),
   });
 }

@@ -12,7 +12,7 @@ import { NONCE_LENGTH } from './auth-enveloped-data.ts';
 import { newContentKey, recipientCertificates } from './content-key.ts';
 
 /** Most messages one content key may protect. */
-export const MAX_KEY_REUSE = 2 ** 32;
+export const MAX_KEY_REUSE = 2 ** 32 - 1;
 
 export interface SealingContextOptions {
   readonly recipients: readonly (X509Certificate | Uint8Array)[];
@@ -71,7 +71,9 @@ export class SealingContext {
     }
     const nonce = Buffer.allocUnsafe(NONCE_LENGTH);
     g.salt.copy(nonce, 0);
-    nonce.writeBigUInt64BE(BigInt(g.used), 4);
+    // 64-bit counter, big-endian; `used` < 2^32 (count ≤ MAX_KEY_REUSE), so the high half is 0.
+    nonce.writeUInt32BE(0, 4);
+    nonce.writeUInt32BE(g.used, 8);
     g.used++;
     this.#messages++;
     return { cek: g.cek, recipientInfos: g.recipientInfos, nonce };

@@ -1,7 +1,7 @@
 // CMS SignedData (RFC 5652 5) as qshield writes and reads it: encapsulated id-data content,
 // the signer's chain in `certificates`, exactly one SignerInfo with signed attributes. Writing
 // splices pre-encoded constant parts; reading locates elements without copying.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { DIGEST_LENGTH, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
 import { DerCursor, TAG, bytesOf, contentOf, oidKey, readSmallInt, readTime, type DerElement } from './der-reader.ts';
@@ -26,14 +26,27 @@ export interface SignedAttributeValues {
   readonly messageId: Buffer | undefined;
 }
 
+// The signingTime attribute has one-second resolution: encode it once per second, not per message.
+let lastSecond = Number.NaN;
+let lastTimeAttr: Buffer = Buffer.alloc(0);
+
+function signingTimeAttribute(at: Date): Buffer {
+  const second = Math.floor(at.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastTimeAttr = encode(seq(OID_DER.signingTime, set(time(at))));
+    lastSecond = second;
+  }
+  return lastTimeAttr;
+}
+
 /**
  * Builds ContentInfo { id-signedData, SignedData } over `payload`.
  */
 export function encodeSignedData(payload: Uint8Array, signer: Signer, values: SignedAttributeValues): Buffer {
-  const digest = createHash(signer.digest).update(payload).digest();
+  const digest = hash(signer.digest, payload, 'buffer');
   const attrs: DerPart[] = [
     CONTENT_TYPE_DATA_ATTR,
-    seq(OID_DER.signingTime, set(time(values.signingTime))),
+    signingTimeAttribute(values.signingTime),
     seq(OID_DER.messageDigest, set(octets(digest))),
   ];
   if (values.destination !== undefined) attrs.push(seq(OID_DER.qshieldDestination, set(values.destination)));

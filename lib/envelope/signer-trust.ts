@@ -33,11 +33,18 @@ export interface ChainEntry {
 }
 
 const CHAINS_PER_BUNDLE = 256;
-const chainCache = new WeakMap<TrustBundle, LruCache<string, ChainEntry>>();
 
-function cacheFor(bundle: TrustBundle): LruCache<string, ChainEntry> {
+interface BundleCache {
+  readonly chains: LruCache<string, ChainEntry>;
+  /** The last field seen and its entry: a stream from one signer skips even the map look-up. */
+  last?: { readonly field: Buffer; readonly entry: ChainEntry };
+}
+
+const chainCache = new WeakMap<TrustBundle, BundleCache>();
+
+function cacheFor(bundle: TrustBundle): BundleCache {
   let cache = chainCache.get(bundle);
-  if (cache === undefined) chainCache.set(bundle, (cache = new LruCache(CHAINS_PER_BUNDLE)));
+  if (cache === undefined) chainCache.set(bundle, (cache = { chains: new LruCache(CHAINS_PER_BUNDLE) }));
   return cache;
 }
 
@@ -47,9 +54,11 @@ function invalid(message: string, cause?: unknown): EnvelopeError {
 
 /** The certificates of a `certificates` field, parsed once per distinct field. */
 export function carriedCertificates(bundle: TrustBundle, field: Buffer | undefined, certificates: readonly Buffer[]): ChainEntry {
-  const key = field === undefined ? '' : field.toString('latin1');
   const cache = cacheFor(bundle);
-  let entry = cache.get(key);
+  const fieldBytes = field ?? Buffer.alloc(0);
+  if (cache.last !== undefined && cache.last.field.equals(fieldBytes)) return cache.last.entry;
+  const key = fieldBytes.toString('latin1');
+  let entry = cache.chains.get(key);
   if (entry === undefined) {
     const parsed: CmsCertificate[] = [];
     const unusable: Unusable[] = [];
@@ -68,8 +77,10 @@ export function carriedCertificates(bundle: TrustBundle, field: Buffer | undefin
       }
     }
     entry = { certificates: parsed, unusable, signers: new Map() };
-    cache.set(key, entry);
+    cache.chains.set(key, entry);
   }
+  // A copy: the field is a view into the caller's envelope, which the caller may reuse.
+  cache.last = { field: Buffer.from(fieldBytes), entry };
   return entry;
 }
 
