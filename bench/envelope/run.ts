@@ -26,7 +26,7 @@ function cpuMs(): number {
 function batch(fn: () => void): number {
   let n = 0;
   const start = cpuMs();
-  let elapsed = 0;
+  let elapsed: number;
   do {
     for (let i = 0; i < 16; i++) fn();
     n += 16;
