@@ -1,9 +1,11 @@
 // Dispatches `qshield <command> …` to its module. Each command parses its own options.
 import { demoCommand } from './commands/demo.ts';
+import { openCommand } from './commands/open.ts';
+import { sealCommand } from './commands/seal.ts';
 import { reportError } from './errors.ts';
 import { EXIT, type CliIo, type Command } from './io.ts';
 
-const COMMANDS: readonly Command[] = [demoCommand];
+const COMMANDS: readonly Command[] = [sealCommand, openCommand, demoCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
