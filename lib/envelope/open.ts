@@ -227,10 +227,19 @@ function openSigned(payloadView: SignedDataView, options: OpenOptions, policy: O
   };
 }
 
-function innerSignedData(plaintext: Buffer): SignedDataView | undefined {
-  const cms = readContentInfo(plaintext);
-  if (cms === undefined || cms.name !== 'signedData') return undefined;
-  return readSignedData(plaintext, cms.wrapper);
+/**
+ * The SignedData a Privacy message carries, or undefined when the decrypted content is not one.
+ * Content that only begins like CMS is a Confidentiality payload, unless Privacy was demanded.
+ */
+function innerSignedData(plaintext: Buffer, privacyDemanded: boolean): SignedDataView | undefined {
+  try {
+    const cms = readContentInfo(plaintext);
+    if (cms === undefined || cms.name !== 'signedData') return undefined;
+    return readSignedData(plaintext, cms.wrapper);
+  } catch (err) {
+    if (privacyDemanded || !(err instanceof EnvelopeError) || err.reason !== 'MALFORMED') throw err;
+    return undefined;
+  }
 }
 
 /**
@@ -281,7 +290,7 @@ export function open(bytes: Uint8Array, options: OpenOptions): Opened {
   // Privacy and Confidentiality look alike from outside; the content tells them apart: a
   // SignedData inside is Privacy, unless the policy says this queue is Confidentiality (whose
   // payload may itself be anything, a CMS message included).
-  const inner = expected === 'confidentiality' ? undefined : innerSignedData(plaintext);
+  const inner = expected === 'confidentiality' ? undefined : innerSignedData(plaintext, expected === 'privacy');
   if (inner === undefined) {
     if (expected !== undefined && expected !== 'confidentiality') throw qopMismatch('confidentiality', expected);
     // Only keys that authenticated content are cached (see Keyring.contentKeys).
