@@ -81,7 +81,7 @@ function patternsOf(policy: OpenPolicy): readonly SpiffePattern[] {
   if (policy.authorizedSigners === undefined || policy.authorizedSigners.length === 0) return [];
   let patterns = compiledPatterns.get(policy);
   if (patterns === undefined) {
-    patterns = (policy.authorizedSigners ?? []).map((p) => compileSpiffePattern(p));
+    patterns = policy.authorizedSigners.map((p) => compileSpiffePattern(p));
     compiledPatterns.set(policy, patterns);
   }
   return patterns;
@@ -92,8 +92,8 @@ const OTHER_CMS_PREFIX = OID_DER.authEnvelopedData.subarray(2, -1).toString('lat
 const PKCS7_PREFIX = OID_DER.data.subarray(2, -1).toString('latin1'); // 1.2.840.113549.1.7.*
 
 /**
- * Where the envelope's body starts, or undefined when the bytes do not even begin like a CMS
- * ContentInfo (SEQUENCE, then a CMS content-type OID). Only such bytes count as unprotected;
+ * The ContentInfo element spanning all of `bytes`, or undefined when the bytes do not even begin
+ * like a CMS ContentInfo (SEQUENCE, then a CMS content-type OID). Only such bytes count as unprotected;
  * anything that begins like CMS and then breaks is MALFORMED, never "unprotected".
  */
 function cmsContentType(bytes: Buffer): DerElement | undefined {
