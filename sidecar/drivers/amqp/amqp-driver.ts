@@ -461,7 +461,7 @@ export class AmqpDriver implements BrokerDriver {
         untrack();
         reject(timeoutError(`confirm of a put to ${target}`));
       }, this.#opTimeoutMs);
-      const done = (err: unknown): void => {
+      const settle = (err: unknown): void => {
         clearTimeout(timer);
         untrack();
         if (err === null || err === undefined) {
@@ -470,8 +470,15 @@ export class AmqpDriver implements BrokerDriver {
         } else if (!slot.open || !session.alive) {
           reject(brokenError(err, 'the broker connection broke before the put was confirmed; it may or may not be stored'));
         } else {
+          // A nack: our queues overflow with reject-publish, so the broker refused it for depth.
           reject(new AppError('ERR_BROKER_QUEUE_FULL', `the broker refused the message for ${target} (maximum depth reached)`, { details: { target } }));
         }
+      };
+      // amqplib fails pending confirms from inside the channel's 'close' event, before the slot's
+      // own listener has marked it closed; classify once that event has been handled.
+      const done = (err: unknown): void => {
+        if (err === null || err === undefined) settle(err);
+        else queueMicrotask(() => settle(err));
       };
       try {
         channel.publish(exchange, routingKey, stored.body, toPublishOptions(stored, mandatory), done);
