@@ -20,6 +20,7 @@ export default defineConfig({
           hookTimeout: 300_000,
           // Integration files share real services; run them one file at a time on 2 cores.
           fileParallelism: false,
+          globalSetup: ['test/harness/rabbitmq-global-setup.ts'],
         },
       },
     ],
