@@ -1,4 +1,8 @@
-export { createSecurityEvents, DEFAULT_DROP_REPORT_INTERVAL_MS, type SecurityEvents, type SecurityEventsOptions, type EventSink, type SecurityEventCounters } from './security-events.ts';
+export {
+  createSecurityEvents, DEFAULT_DROP_REPORT_INTERVAL_MS,
+  type SecurityEvents, type SecurityEventsOptions, type EventSink, type SecurityEventCounters, type ChannelDecisionInput, type AuthorityDecisionInput,
+} from './security-events.ts';
+export { connectionCode, channelRuleName, authorityRuleName, protectionViolationFor, ENVELOPE_VIOLATIONS } from './from-policy.ts';
 export { createHttpSink, SINK_DEFAULTS, type HttpSink, type HttpSinkOptions, type HttpSinkStats, type SinkFormat } from './http-sink.ts';
 export type { SinkTransport, SinkRequest, SinkResponse } from './undici-transport.ts';
 export type {

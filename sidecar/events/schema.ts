@@ -25,8 +25,12 @@ export const PROTECTION_VIOLATION_CODES = [
   'qop-mismatch', // an envelope of another quality of protection than the policy's
   'signer-not-authorized', // a valid signature by a signer the policy does not list
   'signature-invalid', // the signature does not verify or its chain is not trusted
-  'decryption-failed', // no usable recipient key, or authenticated decryption failed
-  'destination-mismatch', // signed for another queue manager or queue
+  'certificate-invalid', // a signer or recipient certificate is not valid for protection
+  'not-a-recipient', // no key of the receiving workload is among the message's recipients
+  'decryption-failed', // the content key did not unwrap, or authenticated decryption failed
+  'destination-mismatch', // signed for another queue manager, queue or message id
+  'strength-mismatch', // an algorithm or key of the envelope is weaker than the policy allows
+  'size-mismatch', // a size limit or an inner length is violated
   'channel-too-weak', // the connection is weaker than the policy's minimum channel strength
   'envelope-malformed', // not a well-formed envelope
   'unknown', // any other failure

@@ -3,15 +3,19 @@
 // never blocking). Sink losses are counted and reported as `events-dropped` events.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../lib/log/index.ts';
+import type { AuthorityDecision, ChannelDecision } from '../../lib/policy/index.ts';
 import {
   buildAuthorizationDenied, buildConnectionAccepted, buildConnectionRefused, buildEventsDropped, buildIdentityRotated,
   buildIdentityRotationFailed, buildLimitExceeded, buildPeerQuarantined, buildPolicyBundleLoaded, buildPolicyBundleRefused,
   buildProtectionViolation,
   type AuthorizationDeniedInput, type ConnectionAcceptedInput, type ConnectionRefusedInput, type EventContext,
   type IdentityRotatedInput, type IdentityRotationFailedInput, type LimitExceededInput, type PeerQuarantinedInput,
-  type PolicyBundleLoadedInput, type PolicyBundleRefusedInput, type ProtectionViolationInput,
+  type PeerInfo, type PolicyBundleLoadedInput, type PolicyBundleRefusedInput, type ProtectionViolationInput, type TlsInfo,
 } from './build-event.ts';
-import { EVENT_CATALOGUE, type DropReason, type SecurityEvent, type SecurityEventAction } from './schema.ts';
+import { authorityRuleName, channelRuleName, connectionCode } from './from-policy.ts';
+import {
+  EVENT_CATALOGUE, type ConnectionAcceptedCode, type ConnectionRefusedCode, type DropReason, type SecurityEvent, type SecurityEventAction,
+} from './schema.ts';
 
 /** Where events go besides the log: the HTTP sink implements this. */
 export interface EventSink {
@@ -51,7 +55,29 @@ export interface SecurityEventsOptions {
   dropReportIntervalMs?: number;
 }
 
+/** A channel decision of lib/policy with what the gateway knows of the connection. */
+export interface ChannelDecisionInput {
+  readonly channel: string;
+  readonly decision: ChannelDecision;
+  readonly peer: PeerInfo;
+  readonly tls?: TlsInfo;
+}
+
+/** An authority decision of lib/policy with who asked and from where. */
+export interface AuthorityDecisionInput {
+  readonly decision: AuthorityDecision;
+  readonly peer: PeerInfo;
+  /** The principal the request was checked for. */
+  readonly principal: string;
+  readonly channel?: string;
+  readonly qmgr?: string;
+}
+
 export interface SecurityEvents {
+  /** connection-accepted when the decision allowed the peer, else connection-refused; code, rule and reason from the decision. */
+  channelDecision(input: ChannelDecisionInput): SecurityEvent;
+  /** authorization-denied when the decision denied; undefined when it allowed (allowed requests are not events). */
+  authorizationDecision(input: AuthorityDecisionInput): SecurityEvent | undefined;
   connectionAccepted(input: ConnectionAcceptedInput): SecurityEvent;
   connectionRefused(input: ConnectionRefusedInput): SecurityEvent;
   authorizationDenied(input: AuthorizationDeniedInput): SecurityEvent;
@@ -137,6 +163,22 @@ export function createSecurityEvents(options: SecurityEventsOptions): SecurityEv
   sink?.onDrop?.(onDrop);
 
   return {
+    channelDecision({ channel, decision, peer, tls }) {
+      const rule = channelRuleName(channel, decision.decidedBy);
+      if (decision.allowed) {
+        const principal = decision.principal ?? peer.spiffeId ?? '';
+        return emit(buildConnectionAccepted(context(), { code: connectionCode(decision) as ConnectionAcceptedCode, peer, channel, principal, rule, reason: decision.reason, tls }));
+      }
+      return emit(buildConnectionRefused(context(), { code: connectionCode(decision) as ConnectionRefusedCode, peer, channel, rule, reason: decision.reason, tls }));
+    },
+    authorizationDecision({ decision, peer, principal, channel, qmgr }) {
+      if (decision.allowed) return undefined;
+      const target = decision.objectType === 'queue' ? { queue: decision.objectName } : decision.objectType === 'topic' ? { topic: decision.objectName } : {};
+      return emit(buildAuthorizationDenied(context(), {
+        peer, principal, channel, qmgr, operation: decision.permission, objectType: decision.objectType, ...target,
+        rule: authorityRuleName(decision), reason: decision.reason,
+      }));
+    },
     connectionAccepted: (input) => emit(buildConnectionAccepted(context(), input)),
     connectionRefused: (input) => emit(buildConnectionRefused(context(), input)),
     authorizationDenied: (input) => emit(buildAuthorizationDenied(context(), input)),

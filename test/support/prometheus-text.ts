@@ -55,8 +55,10 @@ export function parsePrometheusText(text: string): Exposition {
     }
     if (consumed !== body.length) throw new Error(`line ${i + 1}: bad labels: ${body}`);
     const raw = m[3] as string;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`line ${i + 1}: bad value ${raw}`);
+    // Prometheus reads values with Go's ParseFloat: NaN and Inf in any case (prom-client writes `Nan`).
+    const special = raw.toLowerCase();
+    const value = special === 'nan' ? NaN : special === '+inf' || special === 'inf' ? Infinity : special === '-inf' ? -Infinity : Number(raw);
+    if (Number.isNaN(value) && special !== 'nan') throw new Error(`line ${i + 1}: bad value ${raw}`);
     samples.push({ name, labels, value });
   }
   return {
