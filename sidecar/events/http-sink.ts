@@ -182,7 +182,15 @@ class BatchingSink implements HttpSink {
     this.#tokenFile = options.tokenFile;
     this.#random = options.random ?? Math.random;
     this.#queue = new LineQueue(o.maxBufferEvents);
-    this.#worker = this.#run();
+    this.#worker = this.#run().catch((err: unknown) => {
+      // A fault in the worker must not take the process down: stop taking events and count
+      // every later one as dropped, so the loss shows in the metrics and the log.
+      this.#log.error({ err, code: 'ERR_INTERNAL', destination: this.destination }, 'security event sink stopped');
+      this.#closing = true;
+      const lost = this.#inFlightEvents + this.#queue.clear();
+      this.#releaseBatch();
+      this.#drop('shutdown', lost);
+    });
   }
 
   onDrop(listener: (reason: DropReason, count: number) => void): void {
