@@ -7,22 +7,20 @@
 import { EnvelopeError, inspect, open, type ContentEncryption, type Inspection, type SignatureAlgorithm, type TrustBundle } from '../../lib/envelope/index.ts';
 import type { ProtectionPolicy } from '../../lib/policy/index.ts';
 
-/** The protection-violation event codes a refused put can carry (docs/security-events.md). */
-export type ViolationCode = 'not-protected' | 'qop-mismatch' | 'signer-not-authorized' | 'signature-invalid' | 'destination-mismatch' | 'envelope-malformed' | 'unknown';
-
 /** Why a put was refused: the envelope error (its code goes to the client) and the event facts. */
 export class ProtectionRefusal extends Error {
   readonly error: EnvelopeError;
-  readonly violation: ViolationCode;
+  /** No envelope at all (event code `not-protected`); otherwise the envelope error's code says why. */
+  readonly notProtected: boolean;
   /** What the message carried: `none`, `integrity`, `encrypted` (Privacy or Confidentiality). */
   readonly found: string | undefined;
   readonly signer: string | undefined;
 
-  constructor(error: EnvelopeError, violation: ViolationCode, found: string | undefined, signer?: string) {
+  constructor(error: EnvelopeError, found: string | undefined, signer?: string) {
     super(error.message, { cause: error });
     this.name = 'ProtectionRefusal';
     this.error = error;
-    this.violation = violation;
+    this.notProtected = found === 'none';
     this.found = found;
     this.signer = signer;
   }
@@ -56,29 +54,19 @@ const MIN_SIGNATURE: Readonly<Record<string, SignatureAlgorithm>> = { SHA256: 'r
 const MIN_ENCRYPTION: Readonly<Record<string, ContentEncryption>> = { AES128GCM: 'aes128-gcm', AES256GCM: 'aes256-gcm' };
 const ENCRYPTION_RANK: Readonly<Record<ContentEncryption, number>> = { 'aes128-gcm': 1, 'aes192-gcm': 2, 'aes256-gcm': 3 };
 
-const VIOLATION: Readonly<Record<string, ViolationCode>> = {
-  QOP_MISMATCH: 'qop-mismatch',
-  SIGNATURE_INVALID: 'signature-invalid',
-  CERTIFICATE_INVALID: 'signature-invalid',
-  SIGNER_NOT_AUTHORIZED: 'signer-not-authorized',
-  DESTINATION_MISMATCH: 'destination-mismatch',
-  MALFORMED: 'envelope-malformed',
-  SIZE_MISMATCH: 'envelope-malformed',
-  STRENGTH_MISMATCH: 'qop-mismatch',
-};
 
 const ID_BYTES = 24;
 
 function refusal(err: unknown, found: string | undefined): ProtectionRefusal {
   if (!(err instanceof EnvelopeError)) throw err;
   const signer = typeof err.details.signer === 'string' ? err.details.signer : undefined;
-  return new ProtectionRefusal(err, VIOLATION[err.reason] ?? 'unknown', found, signer);
+  return new ProtectionRefusal(err, found, signer);
 }
 
 function qopMismatch(found: 'integrity' | 'encrypted', required: string): ProtectionRefusal {
   const what = found === 'integrity' ? 'Integrity (signed)' : 'Privacy or Confidentiality (encrypted)';
   const error = new EnvelopeError('QOP_MISMATCH', `the message is protected with ${what}; the policy demands ${required}`, { details: { found, expected: required } });
-  return new ProtectionRefusal(error, 'qop-mismatch', found);
+  return new ProtectionRefusal(error, found);
 }
 
 /**
@@ -98,7 +86,7 @@ export function checkProtection(input: ProtectionCheckInput): ProtectionCheckRes
   if (shape.kind === 'none') {
     if (policy.toleration) return { found: 'none' };
     const error = new EnvelopeError('QOP_MISMATCH', `the message is not protected and the policy demands ${required}`, { details: { found: 'none', expected: required } });
-    throw new ProtectionRefusal(error, 'not-protected', 'none');
+    throw new ProtectionRefusal(error, 'none');
   }
   if (required === 'Integrity') {
     if (shape.kind !== 'signed') throw qopMismatch('encrypted', required);
@@ -109,7 +97,7 @@ export function checkProtection(input: ProtectionCheckInput): ProtectionCheckRes
   const encryption = shape.encryption ?? 'aes128-gcm';
   if (ENCRYPTION_RANK[encryption] < ENCRYPTION_RANK[minimum]) {
     const error = new EnvelopeError('STRENGTH_MISMATCH', `content encryption ${encryption} is weaker than the policy minimum ${minimum}`);
-    throw new ProtectionRefusal(error, 'qop-mismatch', 'encrypted');
+    throw new ProtectionRefusal(error, 'encrypted');
   }
   return { found: 'encrypted' };
 }
@@ -134,12 +122,12 @@ function checkSigned(input: ProtectionCheckInput): ProtectionCheckResult {
       // open() checked a caller-chosen id already; without one, the binding must still be there
       // for the consumer's sidecar to accept the message where it will find it.
       const error = new EnvelopeError('DESTINATION_MISMATCH', 'the envelope carries no message id binding and the policy demands one');
-      throw new ProtectionRefusal(error, 'destination-mismatch', 'integrity', signer);
+      throw new ProtectionRefusal(error, 'integrity', signer);
     }
     if (input.messageId === undefined) {
       if (opened.messageId.length !== ID_BYTES) {
         const error = new EnvelopeError('DESTINATION_MISMATCH', `the message is bound to a ${opened.messageId.length}-byte message id; MQ message ids are ${ID_BYTES} bytes`);
-        throw new ProtectionRefusal(error, 'destination-mismatch', 'integrity', signer);
+        throw new ProtectionRefusal(error, 'integrity', signer);
       }
       return { found: 'integrity', ...(signer === undefined ? {} : { signer }), boundMessageId: opened.messageId.toString('hex') };
     }

@@ -43,7 +43,10 @@ function decodeSegment(raw: string): string {
     throw badPath('a path segment is not valid percent-encoded UTF-8', raw);
   }
   // Control characters have no business in object names or topic strings.
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw badPath('a path segment holds a control character', raw);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) throw badPath('a path segment holds a control character', raw);
+  }
   return value;
 }
 
