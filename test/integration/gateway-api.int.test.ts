@@ -1,6 +1,7 @@
 // The MQ REST API of the gateway over real mTLS (undici clients with SVIDs from the real CA
 // code), against the memory driver: round trips, descriptor headers, selection, long-polls,
 // idempotent puts, the error replies and their security events, limits, and settling of gets.
+import { Readable } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueLeaf, type TestLeaf } from '../pki/index.ts';
@@ -259,7 +260,7 @@ describe('limits', () => {
     async function* chunks() {
       for (let i = 0; i < 10; i++) yield Buffer.alloc(512, 0x62);
     }
-    const res = await c.request({ path: Q('APP.IN'), method: 'POST', headers: { 'ibm-mq-rest-csrf-token': 'x' }, body: chunks() });
+    const res = await c.request({ path: Q('APP.IN'), method: 'POST', headers: { 'ibm-mq-rest-csrf-token': 'x' }, body: Readable.from(chunks()) });
     expect(res.statusCode).toBe(413);
     expect((await res.body.json() as { error: { reasonCode: number }[] }).error[0]?.reasonCode).toBe(2218);
   });
