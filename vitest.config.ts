@@ -20,6 +20,8 @@ export default defineConfig({
           hookTimeout: 300_000,
           // Integration files share real services; run them one file at a time on 2 cores.
           fileParallelism: false,
+          // One Kubernetes API per run (test/k8s); files opt in with useKubernetes().
+          globalSetup: ['test/k8s/global-setup.ts'],
         },
       },
     ],

@@ -86,7 +86,7 @@ echo "k8s-build: [2/2] compiling"
     BEGIN { start = systime() }
     /^# |^go: |\.go:[0-9]/ { print "k8s-build: " $0; fflush(); next }
     { n++; if (n % 250 == 0) { printf "k8s-build:   %d/%d packages, %ds\n", n, total, systime() - start; fflush() } }
-    END { printf "k8s-build:   %d packages compiled\n", n }' || true
+    END { if (n == 0) print "k8s-build:   every package came from the Go build cache"; else printf "k8s-build:   %d packages compiled\n", n }' || true
 for t in "${tools[@]}"; do
   if [[ ! -x "$work/$t" ]]; then
     echo "k8s-build: $t was not built (see the errors above)" >&2

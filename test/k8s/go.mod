@@ -1,6 +1,7 @@
 // Builds the Kubernetes tools the integration tests run (kube-apiserver, kubectl, etcd, helm)
 // from the Go module proxy; see build.sh. k8s.io/kubernetes is not meant to be imported: its
 // go.mod points its staging modules at ./staging, so every one is pinned to its release here.
+// Written by pin.sh.
 module qshield.dev/test/k8s
 
 go 1.26.0
