@@ -1,0 +1,172 @@
+// CMS AuthEnvelopedData (RFC 5083) with AES-GCM (RFC 5084), as qshield writes and reads it:
+// content type id-data, 12-byte nonce, 16-byte tag, no authenticated attributes (OpenSSL 3.0
+// cannot read them; docs/envelope.md). Content is released only after the tag verifies.
+import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
+import { CONTENT_ENCRYPTIONS, CONTENT_KEY_LENGTH, type ContentEncryption } from './algorithms.ts';
+import { readAlgorithm, describe } from './algorithm-identifier.ts';
+import { DerCursor, TAG, bytesOf, contentOf, isOid, readSmallInt, type DerElement } from './der-reader.ts';
+import { encode, node, octets, prim, seq } from './der-writer.ts';
+import { EnvelopeError, malformed } from './envelope-error.ts';
+import { OID_DER } from './oids.ts';
+
+export const NONCE_LENGTH = 12;
+export const TAG_LENGTH = 16;
+
+const VERSION_0 = Buffer.from([0x02, 0x01, 0x00]);
+const ICV_LEN_16 = Buffer.from([0x02, 0x01, TAG_LENGTH]);
+const GCM_OID: Readonly<Record<ContentEncryption, Buffer>> = { 'aes128-gcm': OID_DER.aes128Gcm, 'aes192-gcm': OID_DER.aes192Gcm, 'aes256-gcm': OID_DER.aes256Gcm };
+const CIPHER: Readonly<Record<ContentEncryption, 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm'>> = { 'aes128-gcm': 'aes-128-gcm', 'aes192-gcm': 'aes-192-gcm', 'aes256-gcm': 'aes-256-gcm' };
+
+function headerSize(length: number): number {
+  return length < 0x80 ? 2 : length < 0x100 ? 3 : length < 0x10000 ? 4 : length < 0x1000000 ? 5 : 6;
+}
+
+function writeHeader(out: Buffer, pos: number, tag: number, length: number): number {
+  out[pos++] = tag;
+  if (length < 0x80) {
+    out[pos++] = length;
+    return pos;
+  }
+  const bytes = headerSize(length) - 2;
+  out[pos++] = 0x80 | bytes;
+  for (let i = bytes - 1; i >= 0; i--) out[pos++] = Math.floor(length / 2 ** (8 * i)) & 0xff;
+  return pos;
+}
+
+/**
+ * Encrypts `plaintext` under `cek` with `nonce` and returns ContentInfo { id-ct-authEnvelopedData }.
+ * `recipientInfos` is the encoded SET OF RecipientInfo. The nonce is the caller's to keep unique.
+ *
+ * This is the Confidentiality hot path, so the structure is laid out by hand: every length is
+ * known from the payload length, the output is allocated once and the ciphertext and tag are
+ * copied into it once (encodeAuthEnvelopedDataGeneric, the DER-writer form, is the reference).
+ */
+export function encodeAuthEnvelopedData(recipientInfos: Uint8Array, encryption: ContentEncryption, cek: KeyObject | Buffer, nonce: Buffer, plaintext: Uint8Array): Buffer {
+  const gcmOid = GCM_OID[encryption];
+  const n = plaintext.length;
+  const encContentSize = headerSize(n) + n;
+  const gcmParamsSize = 2 + (2 + NONCE_LENGTH) + ICV_LEN_16.length; // SEQUENCE { OCTET STRING nonce, INTEGER 16 }
+  const algIdSize = 2 + gcmOid.length + gcmParamsSize;
+  const eciLength = OID_DER.data.length + algIdSize + encContentSize;
+  const macSize = 2 + TAG_LENGTH;
+  const aedLength = VERSION_0.length + recipientInfos.length + headerSize(eciLength) + eciLength + macSize;
+  const wrapperLength = headerSize(aedLength) + aedLength;
+  const ciLength = OID_DER.authEnvelopedData.length + headerSize(wrapperLength) + wrapperLength;
+  const out = Buffer.allocUnsafe(headerSize(ciLength) + ciLength);
+
+  let pos = writeHeader(out, 0, TAG.sequence, ciLength);
+  pos += OID_DER.authEnvelopedData.copy(out, pos);
+  pos = writeHeader(out, pos, TAG.ctx(0), wrapperLength);
+  pos = writeHeader(out, pos, TAG.sequence, aedLength);
+  pos += VERSION_0.copy(out, pos);
+  out.set(recipientInfos, pos);
+  pos += recipientInfos.length;
+  pos = writeHeader(out, pos, TAG.sequence, eciLength);
+  pos += OID_DER.data.copy(out, pos);
+  pos = writeHeader(out, pos, TAG.sequence, algIdSize - 2);
+  pos += gcmOid.copy(out, pos);
+  pos = writeHeader(out, pos, TAG.sequence, gcmParamsSize - 2);
+  pos = writeHeader(out, pos, TAG.octetString, NONCE_LENGTH);
+  pos += nonce.copy(out, pos);
+  pos += ICV_LEN_16.copy(out, pos);
+  pos = writeHeader(out, pos, TAG.ctxPrim(0), n);
+  const cipher = createCipheriv(CIPHER[encryption], cek, nonce, { authTagLength: TAG_LENGTH });
+  pos += cipher.update(plaintext).copy(out, pos);
+  pos += cipher.final().copy(out, pos);
+  pos = writeHeader(out, pos, TAG.octetString, TAG_LENGTH);
+  pos += cipher.getAuthTag().copy(out, pos);
+  if (pos !== out.length) throw new Error('AuthEnvelopedData layout error');
+  return out;
+}
+
+/** The same encoding through the generic DER writer: the reference the hand layout is tested against. */
+export function encodeAuthEnvelopedDataGeneric(recipientInfos: Uint8Array, encryption: ContentEncryption, cek: KeyObject | Buffer, nonce: Buffer, plaintext: Uint8Array): Buffer {
+  const cipher = createCipheriv(CIPHER[encryption], cek, nonce, { authTagLength: TAG_LENGTH });
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const aed = seq(
+    VERSION_0,
+    recipientInfos,
+    seq(OID_DER.data, seq(GCM_OID[encryption], seq(octets(nonce), ICV_LEN_16)), prim(TAG.ctxPrim(0), ciphertext)),
+    octets(cipher.getAuthTag()),
+  );
+  return encode(seq(OID_DER.authEnvelopedData, node(TAG.ctx(0), [aed])));
+}
+
+/** What open needs of an AuthEnvelopedData, located in the input buffer. */
+export interface AuthEnvelopedView {
+  readonly recipientInfos: DerElement;
+  readonly encryption: ContentEncryption;
+  readonly nonce: Buffer;
+  readonly ciphertext: Buffer;
+  readonly mac: Buffer;
+  /** The DER of authAttrs re-tagged as SET OF: the GCM additional data (RFC 5083 2.1), if present. */
+  readonly aad: Buffer | undefined;
+}
+
+
+/**
+ * Reads the AuthEnvelopedData inside a ContentInfo's [0] EXPLICIT wrapper.
+ * @throws EnvelopeError MALFORMED for structure faults; STRENGTH_MISMATCH for tags under 16 bytes.
+ */
+export function readAuthEnvelopedData(buf: Buffer, wrapper: DerElement): AuthEnvelopedView {
+  const outer = DerCursor.inside(buf, wrapper, 'AuthEnvelopedData wrapper');
+  const aedEl = outer.next(TAG.sequence, 'AuthEnvelopedData');
+  outer.finish('AuthEnvelopedData wrapper');
+  const c = DerCursor.inside(buf, aedEl, 'AuthEnvelopedData');
+  if (readSmallInt(buf, c.next(TAG.integer, 'AuthEnvelopedData version'), 'AuthEnvelopedData version') !== 0) throw malformed('AuthEnvelopedData version must be 0');
+  c.optional(TAG.ctx(0), 'originatorInfo');
+  const recipientInfos = c.next(TAG.set, 'recipientInfos');
+  const eci = DerCursor.inside(buf, c.next(TAG.sequence, 'authEncryptedContentInfo'), 'authEncryptedContentInfo');
+  const contentTypeEl = eci.next(TAG.oid, 'content type');
+  const algEl = eci.next(TAG.sequence, 'contentEncryptionAlgorithm');
+  const contentEl = eci.optional(TAG.ctxPrim(0), 'encryptedContent');
+  eci.finish('authEncryptedContentInfo');
+  const authAttrs = c.optional(TAG.ctx(1), 'authAttrs');
+  const macEl = c.next(TAG.octetString, 'mac');
+  c.optional(TAG.ctx(2), 'unauthAttrs');
+  c.finish('AuthEnvelopedData');
+
+  if (!isOid(buf, contentTypeEl, OID_DER.data)) throw malformed('encrypted content type is not id-data');
+  if (contentEl === undefined) throw malformed('encryptedContent is missing');
+  const a = DerCursor.inside(buf, algEl, 'contentEncryptionAlgorithm');
+  const algOid = a.next(TAG.oid, 'contentEncryptionAlgorithm');
+  const encryption = CONTENT_ENCRYPTIONS.find((e) => isOid(buf, algOid, GCM_OID[e]));
+  if (encryption === undefined) throw malformed(`unsupported content encryption ${describe(readAlgorithm(buf, algEl, 'contentEncryptionAlgorithm'))}`);
+  const params = a.next(TAG.sequence, 'GCM parameters');
+  a.finish('contentEncryptionAlgorithm');
+  const p = DerCursor.inside(buf, params, 'GCMParameters');
+  const nonce = contentOf(buf, p.next(TAG.octetString, 'GCM nonce'));
+  const icvEl = p.optional(TAG.integer, 'GCM ICV length');
+  p.finish('GCMParameters');
+  const icvLen = icvEl === undefined ? 12 : readSmallInt(buf, icvEl, 'GCM ICV length');
+  if (nonce.length !== NONCE_LENGTH) throw malformed(`GCM nonce must be ${NONCE_LENGTH} bytes`);
+  if (icvLen < 12 || icvLen > 16) throw malformed('GCM ICV length must be 12 to 16');
+  if (icvLen !== TAG_LENGTH) throw new EnvelopeError('STRENGTH_MISMATCH', `a ${icvLen}-byte GCM tag is refused; ${TAG_LENGTH} bytes are required`);
+  const mac = contentOf(buf, macEl);
+  if (mac.length !== icvLen) throw malformed('mac length differs from the GCM ICV length');
+  let aad: Buffer | undefined;
+  if (authAttrs !== undefined) {
+    aad = Buffer.from(bytesOf(buf, authAttrs));
+    aad[0] = TAG.set;
+  }
+  return { recipientInfos, encryption, nonce, ciphertext: contentOf(buf, contentEl), mac, aad };
+}
+
+/**
+ * Decrypts and authenticates the content.
+ * @throws EnvelopeError DECRYPTION_FAILED when the key has the wrong length or the tag fails.
+ */
+export function decryptContent(view: AuthEnvelopedView, cek: KeyObject): Buffer {
+  try {
+    const decipher = createDecipheriv(CIPHER[view.encryption], cek, view.nonce, { authTagLength: TAG_LENGTH });
+    decipher.setAuthTag(view.mac);
+    if (view.aad !== undefined) decipher.setAAD(view.aad);
+    const head = decipher.update(view.ciphertext);
+    const last = decipher.final();
+    return last.length === 0 ? head : Buffer.concat([head, last]);
+  } catch (err) {
+    // node:crypto refuses a key of the wrong length for the cipher before decrypting anything.
+    const why = cek.symmetricKeySize !== CONTENT_KEY_LENGTH[view.encryption] ? 'the unwrapped content key has the wrong length for the content encryption' : 'the content failed its authentication tag';
+    throw new EnvelopeError('DECRYPTION_FAILED', why, { cause: err });
+  }
+}

@@ -1,0 +1,61 @@
+// The qshield signed attributes that bind a message to where it was put: destination (queue
+// manager and queue) and message id. Their OIDs and ASN.1 are in docs/envelope.md.
+import { isUtf8 } from 'node:buffer';
+import { DerCursor, TAG, contentOf, type DerElement } from './der-reader.ts';
+import { encode, prim, seq, utf8 } from './der-writer.ts';
+import { EnvelopeError, malformed } from './envelope-error.ts';
+import { MAX_MESSAGE_ID_BYTES, MAX_NAME_BYTES } from './limits.ts';
+
+/** Where a message is put: the queue manager and queue (or topic string) it is meant for. */
+export interface Destination {
+  readonly queueManager: string;
+  readonly queue: string;
+}
+
+
+function checkName(what: string, value: string): void {
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes === 0 || bytes > MAX_NAME_BYTES) {
+    throw new EnvelopeError('DESTINATION_MISMATCH', `${what} must be 1 to ${MAX_NAME_BYTES} bytes`);
+  }
+}
+
+/**
+ * QshieldDestination ::= SEQUENCE { queueManager UTF8String, queue UTF8String }
+ * @throws EnvelopeError DESTINATION_MISMATCH when a name is empty or too long.
+ */
+export function encodeDestination(d: Destination): Buffer {
+  checkName('queue manager', d.queueManager);
+  checkName('queue', d.queue);
+  return encode(seq(utf8(d.queueManager), utf8(d.queue)));
+}
+
+/** QshieldMessageId ::= OCTET STRING */
+export function encodeMessageId(id: Uint8Array): Buffer {
+  if (id.length === 0 || id.length > MAX_MESSAGE_ID_BYTES) {
+    throw new EnvelopeError('DESTINATION_MISMATCH', `message id must be 1 to ${MAX_MESSAGE_ID_BYTES} bytes`);
+  }
+  return encode(prim(TAG.octetString, id));
+}
+
+function readUtf8(buf: Buffer, el: DerElement, what: string): string {
+  if (el.tag !== TAG.utf8String) throw malformed(`${what}: expected UTF8String`);
+  if (!isUtf8(contentOf(buf, el))) throw malformed(`${what}: invalid UTF-8`);
+  return buf.toString('utf8', el.valueStart, el.end);
+}
+
+/** @throws EnvelopeError MALFORMED */
+export function readDestination(buf: Buffer, el: DerElement): Destination {
+  const c = DerCursor.inside(buf, el, 'destination');
+  const queueManager = readUtf8(buf, c.any('destination queue manager'), 'destination queue manager');
+  const queue = readUtf8(buf, c.any('destination queue'), 'destination queue');
+  c.finish('destination');
+  return { queueManager, queue };
+}
+
+/** @throws EnvelopeError MALFORMED */
+export function readMessageId(buf: Buffer, el: DerElement): Buffer {
+  if (el.tag !== TAG.octetString) throw malformed('message id: expected OCTET STRING');
+  return Buffer.from(contentOf(buf, el));
+}
+

@@ -1,0 +1,298 @@
+// CMS SignedData (RFC 5652 5) as qshield writes and reads it: encapsulated id-data content,
+// the signer's chain in `certificates`, exactly one SignerInfo with signed attributes. Writing
+// splices pre-encoded constant parts; reading locates elements without copying.
+import { hash } from 'node:crypto';
+import { DIGEST_LENGTH, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
+import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
+import { DerCursor, TAG, bytesOf, contentOf, oidKey, readSmallInt, readTime, type DerElement } from './der-reader.ts';
+import { ctx, encode, node, octets, retag, seq, set, setOf, time, type DerPart } from './der-writer.ts';
+import { readDestination, readMessageId, type Destination } from './destination.ts';
+import { EnvelopeError, malformed } from './envelope-error.ts';
+import { MAX_CERTIFICATES, MAX_SIGNED_ATTRIBUTES } from './limits.ts';
+import { OID_DER, oidName, type OidName } from './oids.ts';
+import { SIGNATURE_ALGORITHM_ID, signWith } from './signature.ts';
+import type { Signer } from './signer.ts';
+
+const CONTENT_TYPE_DATA_ATTR = encode(seq(OID_DER.contentType, set(OID_DER.data)));
+const VERSION_1 = Buffer.from([0x02, 0x01, 0x01]);
+const VERSION_3 = 3;
+
+/** The variable signed attributes of one message; the binding ones are pre-encoded values. */
+export interface SignedAttributeValues {
+  readonly signingTime: Date;
+  /** Encoded QshieldDestination, or undefined for an unbound envelope. */
+  readonly destination: Buffer | undefined;
+  /** Encoded QshieldMessageId. */
+  readonly messageId: Buffer | undefined;
+}
+
+// The signingTime attribute has one-second resolution: encode it once per second, not per message.
+let lastSecond = Number.NaN;
+let lastTimeAttr: Buffer = Buffer.alloc(0);
+
+function signingTimeAttribute(at: Date): Buffer {
+  const second = Math.floor(at.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastTimeAttr = encode(seq(OID_DER.signingTime, set(time(at))));
+    lastSecond = second;
+  }
+  return lastTimeAttr;
+}
+
+/**
+ * Builds ContentInfo { id-signedData, SignedData } over `payload`.
+ */
+export function encodeSignedData(payload: Uint8Array, signer: Signer, values: SignedAttributeValues): Buffer {
+  const digest = hash(signer.digest, payload, 'buffer');
+  const attrs: DerPart[] = [
+    CONTENT_TYPE_DATA_ATTR,
+    signingTimeAttribute(values.signingTime),
+    seq(OID_DER.messageDigest, set(octets(digest))),
+  ];
+  if (values.destination !== undefined) attrs.push(seq(OID_DER.qshieldDestination, set(values.destination)));
+  if (values.messageId !== undefined) attrs.push(seq(OID_DER.qshieldMessageId, set(values.messageId)));
+  // The signature covers the DER of the attributes as a SET OF (RFC 5652 5.4); in the
+  // SignerInfo the same octets travel under the [0] IMPLICIT tag.
+  const signedAttrs = encode(setOf(attrs));
+  const signature = signWith(signer.algorithm, signer.key, signedAttrs);
+  const signerInfo = seq(signer.signerInfoHead, retag(signedAttrs, TAG.ctx(0)), signer.signatureAlgorithmId, octets(signature));
+  const signedData = seq(
+    VERSION_1,
+    signer.digestAlgorithms,
+    seq(OID_DER.data, ctx(0, octets(payload))),
+    signer.certificatesField,
+    set(signerInfo),
+  );
+  return encode(seq(OID_DER.signedData, node(TAG.ctx(0), [signedData])));
+}
+
+/** What open needs of a SignedData, located in the input buffer. */
+export interface SignedDataView {
+  readonly content: Buffer;
+  /** Each certificate's DER, in the order carried. */
+  readonly certificates: readonly Buffer[];
+  /** The whole certificates field: a cache key for the chain it holds. */
+  readonly certificatesField: Buffer | undefined;
+  readonly sid: { readonly kind: 'issuerAndSerial' | 'subjectKeyId'; readonly value: Buffer };
+  readonly digest: DigestName;
+  readonly algorithm: SignatureAlgorithm;
+  /** PSS salt length from the parameters (RSA-PSS only). */
+  readonly saltLength: number | undefined;
+  /** The signed attributes as the signature covers them: re-tagged as SET OF. */
+  readonly signedAttrs: Buffer;
+  readonly signature: Buffer;
+  readonly messageDigest: Buffer;
+  readonly signingTime: Date | undefined;
+  readonly destination: Destination | undefined;
+  readonly messageId: Buffer | undefined;
+}
+
+const DIGESTS: Partial<Record<OidName, DigestName>> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
+const WEAK: ReadonlySet<OidName | undefined> = new Set<OidName | undefined>(['md5', 'sha1', 'sha224', 'sha1WithRSA', 'ecdsaWithSha1']);
+
+function weak(alg: AlgorithmId, what: string): EnvelopeError {
+  return new EnvelopeError('STRENGTH_MISMATCH', `${what} ${describe(alg)} is refused as too weak`);
+}
+
+function readDigest(buf: Buffer, el: DerElement, what: string): DigestName {
+  const alg = readAlgorithm(buf, el, what);
+  const digest = alg.name === undefined ? undefined : DIGESTS[alg.name];
+  if (digest !== undefined && paramsAbsentOrNull(buf, alg)) return digest;
+  if (WEAK.has(alg.name)) throw weak(alg, what);
+  throw malformed(`${what}: unsupported algorithm ${describe(alg)}`);
+}
+
+function readPssParams(buf: Buffer, alg: AlgorithmId, digest: DigestName): number {
+  if (alg.params === undefined || alg.params.tag !== TAG.sequence) throw malformed('RSASSA-PSS parameters missing');
+  const c = DerCursor.inside(buf, alg.params, 'RSASSA-PSS parameters');
+  const hashEl = c.optional(TAG.ctx(0), 'PSS hashAlgorithm');
+  const mgfEl = c.optional(TAG.ctx(1), 'PSS maskGenAlgorithm');
+  const saltEl = c.optional(TAG.ctx(2), 'PSS saltLength');
+  const trailerEl = c.optional(TAG.ctx(3), 'PSS trailerField');
+  c.finish('RSASSA-PSS parameters');
+  // Absent hash or MGF means SHA-1 (RFC 4055 3.1), which is refused.
+  if (hashEl === undefined || mgfEl === undefined) throw new EnvelopeError('STRENGTH_MISMATCH', 'RSASSA-PSS with the default SHA-1 hash is refused as too weak');
+  const inner = (el: DerElement, what: string): DerElement => {
+    const cc = DerCursor.inside(buf, el, what);
+    const x = cc.any(what);
+    cc.finish(what);
+    return x;
+  };
+  const hash = readDigest(buf, inner(hashEl, 'PSS hashAlgorithm'), 'PSS hashAlgorithm');
+  const mgf = readAlgorithm(buf, inner(mgfEl, 'PSS maskGenAlgorithm'), 'PSS maskGenAlgorithm');
+  if (mgf.name !== 'mgf1' || mgf.params === undefined) throw malformed(`PSS maskGenAlgorithm ${describe(mgf)} is not MGF1`);
+  const mgfHash = readDigest(buf, mgf.params, 'PSS MGF1 hash');
+  if (hash !== digest || mgfHash !== digest) throw malformed('RSASSA-PSS hashes differ from the digest algorithm');
+  const salt = saltEl === undefined ? 20 : readSmallInt(buf, inner(saltEl, 'PSS saltLength'), 'PSS saltLength');
+  if (trailerEl !== undefined && readSmallInt(buf, inner(trailerEl, 'PSS trailerField'), 'PSS trailerField') !== 1) throw malformed('PSS trailerField must be 1');
+  if (salt < DIGEST_LENGTH[digest]) throw new EnvelopeError('STRENGTH_MISMATCH', `RSASSA-PSS salt of ${salt} bytes is shorter than the hash`);
+  return salt;
+}
+
+const PKCS1: Partial<Record<OidName, DigestName>> = { sha256WithRSA: 'sha256', sha384WithRSA: 'sha384', sha512WithRSA: 'sha512' };
+const ECDSA: Partial<Record<OidName, DigestName>> = { ecdsaWithSha256: 'sha256', ecdsaWithSha384: 'sha384', ecdsaWithSha512: 'sha512' };
+
+function readSignatureAlgorithm(buf: Buffer, el: DerElement, digest: DigestName): { algorithm: SignatureAlgorithm; saltLength: number | undefined } {
+  const alg = readAlgorithm(buf, el, 'signatureAlgorithm');
+  let kind: 'ecdsa' | 'rsa-pkcs1' | 'rsa-pss';
+  let saltLength: number | undefined;
+  let hash: DigestName | undefined = digest;
+  if (alg.name === 'rsaEncryption') {
+    if (!paramsAbsentOrNull(buf, alg)) throw malformed('rsaEncryption parameters must be NULL');
+    kind = 'rsa-pkcs1';
+  } else if (alg.name !== undefined && PKCS1[alg.name] !== undefined) {
+    if (!paramsAbsentOrNull(buf, alg)) throw malformed('RSA signature parameters must be NULL');
+    kind = 'rsa-pkcs1';
+    hash = PKCS1[alg.name];
+  } else if (alg.name !== undefined && ECDSA[alg.name] !== undefined) {
+    if (alg.params !== undefined) throw malformed('ECDSA signature parameters must be absent');
+    kind = 'ecdsa';
+    hash = ECDSA[alg.name];
+  } else if (alg.name === 'rsassaPss') {
+    kind = 'rsa-pss';
+    saltLength = readPssParams(buf, alg, digest);
+  } else if (WEAK.has(alg.name)) {
+    throw weak(alg, 'signature algorithm');
+  } else {
+    throw malformed(`unsupported signature algorithm ${describe(alg)}`);
+  }
+  if (hash !== digest) throw malformed('signature algorithm hash differs from the digest algorithm');
+  const algorithm = signatureAlgorithmOf({ kind, digest });
+  if (algorithm === undefined) throw malformed(`unsupported signature algorithm ${kind} with ${digest}`);
+  return { algorithm, saltLength };
+}
+
+interface AttributeValues {
+  contentType?: string;
+  messageDigest?: Buffer;
+  signingTime?: Date;
+  destination?: Destination;
+  messageId?: Buffer;
+}
+
+function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
+  const out: AttributeValues = {};
+  const seen = new Set<string>();
+  const c = DerCursor.inside(buf, el, 'signedAttrs');
+  let count = 0;
+  while (!c.done) {
+    if (++count > MAX_SIGNED_ATTRIBUTES) throw malformed(`more than ${MAX_SIGNED_ATTRIBUTES} signed attributes`);
+    const attr = DerCursor.inside(buf, c.next(TAG.sequence, 'attribute'), 'attribute');
+    const type = oidKey(buf, attr.next(TAG.oid, 'attribute type'), 'attribute type');
+    const valuesEl = attr.next(TAG.set, 'attribute values');
+    attr.finish('attribute');
+    // RFC 5652 11: an attribute type appears once; the ones read here hold exactly one value.
+    if (seen.has(type)) throw malformed('a signed attribute appears twice');
+    seen.add(type);
+    const name = oidName(type);
+    if (name !== 'contentType' && name !== 'messageDigest' && name !== 'signingTime' && name !== 'qshieldDestination' && name !== 'qshieldMessageId') continue;
+    const values = DerCursor.inside(buf, valuesEl, name);
+    const value = values.any(name);
+    values.finish(`${name}: more than one value`);
+    switch (name) {
+      case 'contentType': out.contentType = oidKey(buf, value, 'contentType'); break;
+      case 'messageDigest':
+        if (value.tag !== TAG.octetString) throw malformed('messageDigest: expected OCTET STRING');
+        out.messageDigest = contentOf(buf, value);
+        break;
+      case 'signingTime': out.signingTime = readTime(buf, value, 'signingTime'); break;
+      case 'qshieldDestination': out.destination = readDestination(buf, value); break;
+      case 'qshieldMessageId': out.messageId = readMessageId(buf, value); break;
+    }
+  }
+  return out;
+}
+
+const DATA_KEY = OID_DER.data.subarray(2).toString('latin1');
+
+/**
+ * Reads the SignedData inside a ContentInfo's [0] EXPLICIT wrapper.
+ * @throws EnvelopeError MALFORMED for structure faults and unsupported forms; STRENGTH_MISMATCH
+ * for algorithms refused as weak.
+ */
+export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView {
+  const outer = DerCursor.inside(buf, wrapper, 'SignedData wrapper');
+  const sdEl = outer.next(TAG.sequence, 'SignedData');
+  outer.finish('SignedData wrapper');
+  const sd = DerCursor.inside(buf, sdEl, 'SignedData');
+  const version = readSmallInt(buf, sd.next(TAG.integer, 'SignedData version'), 'SignedData version');
+  if (version !== 1 && version !== VERSION_3) throw malformed(`SignedData version ${version} is not supported`);
+  sd.next(TAG.set, 'digestAlgorithms');
+
+  const eci = DerCursor.inside(buf, sd.next(TAG.sequence, 'encapContentInfo'), 'encapContentInfo');
+  const eContentType = oidKey(buf, eci.next(TAG.oid, 'eContentType'), 'eContentType');
+  if (eContentType !== DATA_KEY) throw malformed('encapsulated content type is not id-data');
+  const eContentWrap = eci.optional(TAG.ctx(0), 'eContent');
+  eci.finish('encapContentInfo');
+  if (eContentWrap === undefined) throw malformed('detached content is not supported: the content must be encapsulated');
+  const ec = DerCursor.inside(buf, eContentWrap, 'eContent');
+  const contentEl = ec.next(TAG.octetString, 'eContent');
+  ec.finish('eContent');
+
+  const certificates: Buffer[] = [];
+  const certsEl = sd.optional(TAG.ctx(0), 'certificates');
+  if (certsEl !== undefined) {
+    const cc = DerCursor.inside(buf, certsEl, 'certificates');
+    while (!cc.done) {
+      const cert = cc.any('certificate');
+      // Only X.509 certificates (SEQUENCE) matter; other CertificateChoices are skipped.
+      if (cert.tag !== TAG.sequence) continue;
+      if (certificates.length >= MAX_CERTIFICATES) throw malformed(`more than ${MAX_CERTIFICATES} certificates`);
+      certificates.push(bytesOf(buf, cert));
+    }
+  }
+  sd.optional(TAG.ctx(1), 'crls');
+  const signerInfos = DerCursor.inside(buf, sd.next(TAG.set, 'signerInfos'), 'signerInfos');
+  sd.finish('SignedData');
+  if (signerInfos.done) throw malformed('no SignerInfo');
+  const siEl = signerInfos.next(TAG.sequence, 'SignerInfo');
+  if (!signerInfos.done) throw malformed('more than one SignerInfo is not supported');
+
+  const si = DerCursor.inside(buf, siEl, 'SignerInfo');
+  const siVersion = readSmallInt(buf, si.next(TAG.integer, 'SignerInfo version'), 'SignerInfo version');
+  const sidEl = si.any('sid');
+  let sid: SignedDataView['sid'];
+  if (siVersion === 1 && sidEl.tag === TAG.sequence) sid = { kind: 'issuerAndSerial', value: bytesOf(buf, sidEl) };
+  else if (siVersion === VERSION_3 && sidEl.tag === TAG.ctxPrim(0)) sid = { kind: 'subjectKeyId', value: contentOf(buf, sidEl) };
+  else throw malformed('SignerInfo version and signer identifier disagree');
+  const digest = readDigest(buf, si.next(TAG.sequence, 'digestAlgorithm'), 'digestAlgorithm');
+  const attrsEl = si.optional(TAG.ctx(0), 'signedAttrs');
+  if (attrsEl === undefined) throw malformed('signed attributes are required');
+  const { algorithm, saltLength } = readSignatureAlgorithm(buf, si.next(TAG.sequence, 'signatureAlgorithm'), digest);
+  const signature = contentOf(buf, si.next(TAG.octetString, 'signature'));
+  si.optional(TAG.ctx(1), 'unsignedAttrs');
+  si.finish('SignerInfo');
+
+  const attrs = readSignedAttributes(buf, attrsEl);
+  if (attrs.contentType === undefined || attrs.messageDigest === undefined) throw malformed('contentType and messageDigest signed attributes are required');
+  if (attrs.contentType !== eContentType) throw malformed('contentType attribute differs from the encapsulated content type');
+  if (attrs.messageDigest.length !== DIGEST_LENGTH[digest]) throw new EnvelopeError('SIGNATURE_INVALID', 'messageDigest has the wrong length for its algorithm');
+
+  const signedAttrs = Buffer.from(bytesOf(buf, attrsEl));
+  signedAttrs[0] = TAG.set;
+  return {
+    content: contentOf(buf, contentEl),
+    certificates,
+    certificatesField: certsEl === undefined ? undefined : bytesOf(buf, certsEl),
+    sid,
+    digest,
+    algorithm,
+    saltLength,
+    signedAttrs,
+    signature,
+    messageDigest: attrs.messageDigest,
+    signingTime: attrs.signingTime,
+    destination: attrs.destination,
+    messageId: attrs.messageId,
+  };
+}
+
+/** The SignerInfo head (version 1, sid, digestAlgorithm) and the algorithm identifiers a signer writes. */
+export function signerConstants(issuerAndSerial: Buffer, digestAlgorithmId: Buffer, algorithm: SignatureAlgorithm): { head: Buffer; signatureAlgorithmId: Buffer; digestAlgorithms: Buffer } {
+  return {
+    head: Buffer.concat([VERSION_1, issuerAndSerial, digestAlgorithmId]),
+    signatureAlgorithmId: SIGNATURE_ALGORITHM_ID[algorithm],
+    digestAlgorithms: encode(set(digestAlgorithmId)),
+  };
+}
+

@@ -1,0 +1,18 @@
+// The ANSI X9.63 key derivation function as RFC 5753 uses it for ECDH key agreement in CMS:
+// KEK = first `length` bytes of Hash(Z || counter || SharedInfo) for counter = 1, 2, ...
+import { createHash } from 'node:crypto';
+import type { DigestName } from './algorithms.ts';
+
+/** Derives `length` bytes from the shared secret `z` and the DER of ECC-CMS-SharedInfo. */
+export function x963Kdf(digest: DigestName, z: Uint8Array, sharedInfo: Uint8Array, length: number): Buffer {
+  const blocks: Buffer[] = [];
+  const counter = Buffer.alloc(4);
+  let produced = 0;
+  for (let i = 1; produced < length; i++) {
+    counter.writeUInt32BE(i);
+    const block = createHash(digest).update(z).update(counter).update(sharedInfo).digest();
+    blocks.push(block);
+    produced += block.length;
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}

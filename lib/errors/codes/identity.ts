@@ -1,0 +1,36 @@
+// Errors of workload identity: SPIFFE ids and patterns, the CA, SVIDs, trust bundles.
+// SVID validation failures are authentication failures (401): the peer is not who it claims.
+import type { ErrorSpec } from './spec.ts';
+
+export const IDENTITY_CODES = {
+  ERR_SPIFFE_ID_INVALID: { status: 400, retry: false, summary: 'A SPIFFE id breaks the SPIFFE-ID rules; details.reason names the rule.' },
+  ERR_SPIFFE_PATTERN_INVALID: { status: 400, retry: false, summary: 'A SPIFFE id pattern is malformed; details.reason names the rule.' },
+  ERR_PEM_INVALID: { status: 400, retry: false, summary: 'Text is not the PEM expected (no block, wrong label, bad base64); details.reason says which.' },
+  ERR_CERT_MALFORMED: { status: 400, retry: false, summary: 'Bytes are not a readable X.509 certificate.' },
+  ERR_KEY_INVALID: { status: 400, retry: false, summary: 'A key cannot be read: unreadable, or encrypted.' },
+  ERR_KEY_UNSUPPORTED: { status: 400, retry: false, summary: 'A key is not one of the supported types: ec-p256, rsa-2048, rsa-3072.' },
+  ERR_CSR_MALFORMED: { status: 400, retry: false, summary: 'A certificate signing request is malformed or uses an unsupported signature algorithm.' },
+  ERR_CSR_SIGNATURE_INVALID: { status: 400, retry: false, summary: 'A certificate signing request is not signed by the key it carries.' },
+  ERR_CA_NOT_FOUND: { status: 500, retry: false, summary: 'A CA directory or one of its files is missing or unreadable.' },
+  ERR_CA_EXISTS: { status: 409, retry: false, summary: 'A CA directory already holds a CA; it is never overwritten.' },
+  ERR_CA_INVALID: { status: 500, retry: false, summary: 'CA material does not fit together (keys, issuer, trust domain, bundle); details.reason says how.' },
+  ERR_CA_EXPIRED: { status: 503, retry: false, summary: 'The issuing intermediate has expired; the CA cannot issue until it is rotated.' },
+  ERR_CA_WRONG_TRUST_DOMAIN: { status: 400, retry: false, summary: 'An SVID was requested for a SPIFFE id outside the CA\'s trust domain.' },
+  ERR_BUNDLE_INVALID: { status: 400, retry: false, summary: 'A trust bundle is malformed or holds a certificate that is not a CA of its trust domain.' },
+  ERR_SVID_MISSING: { status: 401, retry: false, summary: 'No certificate was presented.' },
+  ERR_SVID_NO_SPIFFE_ID: { status: 401, retry: false, summary: 'The leaf certificate carries no URI SAN, so no SPIFFE id.' },
+  ERR_SVID_MULTIPLE_URI_SANS: { status: 401, retry: false, summary: 'The leaf certificate carries more than one URI SAN.' },
+  ERR_SVID_SPIFFE_ID_INVALID: { status: 401, retry: false, summary: 'The leaf\'s URI SAN is not a valid workload SPIFFE id.' },
+  ERR_SVID_WRONG_TRUST_DOMAIN: { status: 401, retry: false, summary: 'The SVID, or a CA on its path, belongs to another trust domain than the bundle.' },
+  ERR_SVID_LEAF_IS_CA: { status: 401, retry: false, summary: 'The leaf certificate is a CA or may sign certificates or CRLs.' },
+  ERR_SVID_KEY_USAGE: { status: 401, retry: false, summary: 'The leaf\'s key usage is missing, not critical, or lacks digitalSignature.' },
+  ERR_SVID_EXTENDED_KEY_USAGE: { status: 401, retry: false, summary: 'The leaf\'s extended key usage is missing or lacks TLS client or server authentication.' },
+  ERR_SVID_CRITICAL_EXTENSION: { status: 401, retry: false, summary: 'A certificate on the path has a critical extension that is not processed.' },
+  ERR_SVID_NOT_YET_VALID: { status: 401, retry: true, summary: 'A certificate on the path is not valid yet.' },
+  ERR_SVID_EXPIRED: { status: 401, retry: false, summary: 'A certificate on the path has expired.' },
+  ERR_SVID_UNKNOWN_ISSUER: { status: 401, retry: false, summary: 'The chain does not lead to a root in the trust bundle.' },
+  ERR_SVID_SIGNATURE_INVALID: { status: 401, retry: false, summary: 'A certificate\'s signature does not verify with its issuer\'s key.' },
+  ERR_SVID_ISSUER_NOT_CA: { status: 401, retry: false, summary: 'A certificate that issued another on the path is not a CA with keyCertSign.' },
+  ERR_SVID_CHAIN_REJECTED: { status: 401, retry: false, summary: 'TLS verification refused the peer\'s chain for a reason with no more specific code.' },
+  ERR_SVID_PATH_TOO_LONG: { status: 401, retry: false, summary: 'The chain is longer than a CA\'s path length constraint or the validator allows.' },
+} as const satisfies Record<string, ErrorSpec>;

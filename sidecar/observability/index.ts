@@ -1,0 +1,1 @@
+export { startObservability, type Observability, type ObservabilityOptions } from './start-observability.ts';
