@@ -23,3 +23,4 @@ export {
   type SvidPurpose, type ValidateSvidOptions, type ValidatedSvid, type SvidChainInput,
 } from './validate-svid.ts';
 export { validatePeerSvid, peerChain } from './tls-peer.ts';
+export { loadOwnSvid, type OwnSvid } from './own-svid.ts';
