@@ -1,10 +1,11 @@
 // File handling shared by `qshield seal` and `qshield open`: PEM certificates and keys read once,
 // payloads and envelopes read and written as bytes (files or stdin/stdout), with a size limit.
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AppError } from '../lib/errors/index.ts';
 import { EnvelopeError } from '../lib/envelope/index.ts';
+import { loadPrivateKey, parseCertificatesPem, parseTrustBundle, type TrustBundle } from '../lib/identity/index.ts';
 import { UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
 
@@ -16,36 +17,28 @@ async function readPath(io: CliIo, path: string, what: string): Promise<Buffer> 
   }
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 /**
  * Every certificate in a PEM file, in order (a chain file: leaf first).
- * @throws AppError ERR_FILE_IO, ERR_INVALID_ARGUMENT when the file holds no readable certificate.
+ * @throws AppError ERR_FILE_IO, ERR_PEM_INVALID, ERR_CERT_MALFORMED
  */
 export async function readCertificates(io: CliIo, path: string, what: string): Promise<X509Certificate[]> {
-  const text = (await readPath(io, path, what)).toString('latin1');
-  const blocks = text.match(PEM_CERT) ?? [];
-  if (blocks.length === 0) throw new AppError('ERR_INVALID_ARGUMENT', `${what} ${path} holds no PEM certificate`);
-  return blocks.map((block, i) => {
-    try {
-      return new X509Certificate(block);
-    } catch (err) {
-      throw new AppError('ERR_INVALID_ARGUMENT', `${what} ${path}: certificate #${i + 1} cannot be read`, { cause: err });
-    }
-  });
+  return parseCertificatesPem((await readPath(io, path, what)).toString('utf8'));
 }
 
 /**
- * A PEM private key (PKCS#8, SEC 1 or PKCS#1).
- * @throws AppError ERR_FILE_IO, ERR_INVALID_ARGUMENT
+ * A PEM private key (PKCS#8, SEC 1 or PKCS#1), unencrypted.
+ * @throws AppError ERR_FILE_IO, ERR_KEY_INVALID, ERR_KEY_UNSUPPORTED
  */
 export async function readPrivateKey(io: CliIo, path: string): Promise<KeyObject> {
-  const pem = await readPath(io, path, 'key');
-  try {
-    return createPrivateKey(pem);
-  } catch (err) {
-    throw new AppError('ERR_INVALID_ARGUMENT', `key ${path} is not a readable private key (PEM, unencrypted)`, { cause: err });
-  }
+  return loadPrivateKey((await readPath(io, path, 'key')).toString('utf8'));
+}
+
+/**
+ * A trust bundle file: PEM roots or the SPIFFE bundle JWKS (`qshield bundle` writes either).
+ * @throws AppError ERR_FILE_IO, ERR_BUNDLE_INVALID
+ */
+export async function readTrustBundle(io: CliIo, path: string): Promise<TrustBundle> {
+  return parseTrustBundle((await readPath(io, path, 'bundle')).toString('utf8'));
 }
 
 /**

@@ -37,7 +37,7 @@ function cost(fn: () => void): number {
   return best;
 }
 
-const pki = makeTestPki('asn1');
+const pki = makeTestPki();
 const id = pki.issue({ path: '/ns/b/sa/signer' });
 const signer = createSigner({ certificates: id.chain, key: id.key });
 const payload = randomBytes(1024);

@@ -48,7 +48,7 @@ function compare(fns: Record<string, () => void>): Record<string, number> {
 }
 
 // === Identities ===
-const pki = makeTestPki('bench');
+const pki = makeTestPki();
 const ids: Record<'ec' | 'rsa', { signer: TestIdentity; recipient: TestIdentity }> = {
   ec: { signer: pki.issue({ path: '/ns/b/sa/signer' }), recipient: pki.issue({ path: '/ns/b/sa/recipient', keyIndex: 1 }) },
   rsa: { signer: pki.issue({ path: '/ns/b/sa/rsa-signer', keyType: 'rsa-2048' }), recipient: pki.issue({ path: '/ns/b/sa/rsa-recipient', keyType: 'rsa-2048', keyIndex: 1 }) },

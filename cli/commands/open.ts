@@ -2,7 +2,7 @@
 // or stdout) and a one-line summary to stderr; a refused envelope prints its reason, exit 1.
 import { parseArgs } from 'node:util';
 import { CONTENT_ENCRYPTIONS, EnvelopeError, MAX_ENVELOPE_BYTES, SIGNATURE_ALGORITHMS, createKeyring, isQop, open, type ContentEncryption, type OpenOptions, type SignatureAlgorithm } from '../../lib/envelope/index.ts';
-import { parseOptions, readCertificates, readInput, readPrivateKey, reportRefusal, writeOutput } from '../envelope-io.ts';
+import { parseOptions, readCertificates, readInput, readPrivateKey, readTrustBundle, reportRefusal, writeOutput } from '../envelope-io.ts';
 import { UsageError } from '../errors.ts';
 import { EXIT, type Command } from '../io.ts';
 
@@ -15,7 +15,7 @@ export const openCommand: Command = {
     '             [--min-signature ALG] [--min-encryption ENC] [--in F] [--out F]',
     '',
     '  --cert C, --key K   a key generation of the keyring (PEM); repeat for older generations',
-    '  --bundle B          trust bundle (PEM roots) the signer must chain to',
+    '  --bundle B          trust bundle (PEM roots or SPIFFE JWKS) the signer must chain to',
     '  --signer PATTERN    an authorized signer SPIFFE id or pattern; repeat (default: any trusted signer)',
     '  --qop Q             the quality of protection the message must carry',
     '  --qmgr, --queue     where the message was found; a signature bound elsewhere is refused',
@@ -62,7 +62,7 @@ export const openCommand: Command = {
       const entries = await Promise.all(certs.map(async (c, i) => ({ certificate: (await readCertificates(io, c, 'certificate'))[0]!, key: await readPrivateKey(io, keys[i] as string) })));
       const options: OpenOptions = {
         ...(entries.length > 0 ? { keyring: createKeyring(entries) } : {}),
-        ...(values.bundle === undefined ? {} : { trustBundle: { roots: await readCertificates(io, values.bundle, 'bundle') } }),
+        ...(values.bundle === undefined ? {} : { trustBundle: await readTrustBundle(io, values.bundle) }),
         policy: {
           ...(values.qop === undefined ? {} : { qop: values.qop }),
           ...(values.signer === undefined ? {} : { authorizedSigners: values.signer }),

@@ -37,7 +37,7 @@ describe('qshield seal and open', () => {
     const sealed = await cli(['seal', '--qop', 'privacy', '--cert', 'signer.crt', '--key', 'signer.key', '--recipient', 'settle.crt', '--qmgr', 'PAYMENTS', '--queue', 'PAY.REQUEST'], payload);
     expect(sealed.err).toBe('');
     expect(sealed.code).toBe(0);
-    const opened = await cli(['open', '--cert', 'settle.crt', '--key', 'settle.key', '--bundle', 'bundle.pem', '--qop', 'privacy', '--qmgr', 'PAYMENTS', '--queue', 'PAY.REQUEST', '--signer', 'spiffe://td.example/ns/pay/sa/check*'], sealed.outBytes);
+    const opened = await cli(['open', '--cert', 'settle.crt', '--key', 'settle.key', '--bundle', 'bundle.pem', '--qop', 'privacy', '--qmgr', 'PAYMENTS', '--queue', 'PAY.REQUEST', '--signer', 'spiffe://example.org/ns/pay/sa/check*'], sealed.outBytes);
     expect(opened.code).toBe(0);
     expect(opened.outBytes.equals(payload)).toBe(true);
     expect(opened.err).toContain(`signer ${signer.spiffeId}`);
@@ -61,7 +61,7 @@ describe('qshield seal and open', () => {
     expect(moved.code).toBe(1);
     expect(moved.out).toBe('');
     expect(moved.err).toMatch(/refused: DESTINATION_MISMATCH: .*\[ERR_ENVELOPE_DESTINATION_MISMATCH\]/);
-    const unauthorized = await cli(['open', '--bundle', 'bundle.pem', '--allow-unbound', '--signer', 'spiffe://td.example/ns/pay/sa/other'], sealed.outBytes);
+    const unauthorized = await cli(['open', '--bundle', 'bundle.pem', '--allow-unbound', '--signer', 'spiffe://example.org/ns/pay/sa/other'], sealed.outBytes);
     expect(unauthorized.code).toBe(1);
     expect(unauthorized.err).toContain('refused: SIGNER_NOT_AUTHORIZED');
     const plain = await cli(['open', '--bundle', 'bundle.pem'], Buffer.from('not protected'));

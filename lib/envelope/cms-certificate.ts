@@ -3,10 +3,10 @@
 // that nothing is parsed per message.
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { keyKindOf, type KeyKind } from './algorithms.ts';
-import { DerCursor, TAG, bytesOf, contentOf, oidKey, readWhole, type DerElement } from './der-reader.ts';
+import { factsOf } from '../identity/index.ts';
+import { DerCursor, TAG, bytesOf, readWhole } from './der-reader.ts';
 import { encode, seq } from './der-writer.ts';
 import { EnvelopeError } from './envelope-error.ts';
-import { oidName } from './oids.ts';
 
 export interface CmsCertificate {
   readonly x509: X509Certificate;
@@ -30,31 +30,27 @@ export interface CmsIdentifiers {
 }
 
 /**
- * Reads the identifiers from a certificate's DER.
- * @throws EnvelopeError MALFORMED when the DER is not a certificate.
+ * Reads the identifiers: issuer and serial number as the exact DER the certificate carries (the
+ * bytes another CMS implementation copies into its identifiers), the key identifier from the
+ * certificate's facts (lib/identity).
+ * @throws EnvelopeError MALFORMED, AppError ERR_CERT_MALFORMED when the DER is not a certificate.
  */
-export function cmsIdentifiers(bytes: Uint8Array): CmsIdentifiers {
-  const der = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export function cmsIdentifiers(x509: X509Certificate): CmsIdentifiers {
+  const der = x509.raw;
   const cert = DerCursor.inside(der, readWhole(der, TAG.sequence, 'certificate'), 'certificate');
   const tbs = DerCursor.inside(der, cert.next(TAG.sequence, 'tbsCertificate'), 'tbsCertificate');
   tbs.optional(TAG.ctx(0), 'version');
   const serial = tbs.next(TAG.integer, 'serialNumber');
   tbs.next(TAG.sequence, 'signature');
   const issuer = tbs.next(TAG.sequence, 'issuer');
-  tbs.next(TAG.sequence, 'validity');
-  tbs.next(TAG.sequence, 'subject');
-  tbs.next(TAG.sequence, 'subjectPublicKeyInfo');
-  tbs.optional(TAG.ctxPrim(1), 'issuerUniqueID');
-  tbs.optional(TAG.ctxPrim(2), 'subjectUniqueID');
-  const extensions = tbs.optional(TAG.ctx(3), 'extensions');
   return {
     issuerAndSerial: encode(seq(bytesOf(der, issuer), bytesOf(der, serial))),
-    subjectKeyId: extensions === undefined ? undefined : findSubjectKeyId(der, extensions),
+    subjectKeyId: factsOf(x509).subjectKeyId,
   };
 }
 
 function parse(x509: X509Certificate): CmsCertificate {
-  const ids = cmsIdentifiers(x509.raw);
+  const ids = cmsIdentifiers(x509);
   const publicKey = x509.publicKey;
   return Object.freeze({
     x509,
@@ -66,22 +62,6 @@ function parse(x509: X509Certificate): CmsCertificate {
     notBefore: x509.validFromDate,
     notAfter: x509.validToDate,
   });
-}
-
-function findSubjectKeyId(der: Buffer, extensions: DerElement): Buffer | undefined {
-  const outer = DerCursor.inside(der, extensions, 'extensions');
-  const list = DerCursor.inside(der, outer.next(TAG.sequence, 'extensions'), 'extensions');
-  while (!list.done) {
-    const ext = DerCursor.inside(der, list.next(TAG.sequence, 'extension'), 'extension');
-    const id = oidKey(der, ext.next(TAG.oid, 'extnID'), 'extnID');
-    ext.optional(TAG.boolean, 'critical');
-    const value = ext.next(TAG.octetString, 'extnValue');
-    if (oidName(id) === 'subjectKeyIdentifier') {
-      const inner = contentOf(der, value);
-      return Buffer.from(contentOf(inner, readWhole(inner, TAG.octetString, 'keyIdentifier')));
-    }
-  }
-  return undefined;
 }
 
 /**

@@ -38,8 +38,11 @@ export class Keyring {
   readonly #byIssuerAndSerial = new Map<string, KeyringKey[]>();
   readonly #bySubjectKeyId = new Map<string, KeyringKey[]>();
 
+  readonly #cacheSize: number;
+
   constructor(keys: readonly KeyringKey[], cacheSize: number) {
     this.keys = Object.freeze([...keys]);
+    this.#cacheSize = cacheSize;
     this.contentKeys = new LruCache(cacheSize);
     for (const k of this.keys) {
       push(this.#byIssuerAndSerial, k.certificate.issuerAndSerial.toString('latin1'), k);
@@ -58,6 +61,7 @@ export class Keyring {
 
   /** Remembers a content key that has just authenticated content under these RecipientInfos. */
   rememberContentKey(recipientInfos: Buffer, key: KeyObject): void {
+    if (this.#cacheSize === 0) return;
     this.contentKeys.set(recipientInfos.toString('latin1'), key);
     this.#last = { recipientInfos: Buffer.from(recipientInfos), key };
   }

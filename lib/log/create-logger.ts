@@ -5,24 +5,16 @@ import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 
 export type { Logger } from 'pino';
 
 /**
- * Paths censored wherever they appear. Fixed strings only, never from user input
- * (pino compiles them). Keys are fingerprinted, never logged, but if one slips into an
- * object it comes out as [REDACTED].
+ * Paths censored wherever a caller puts them. Fixed strings only, never from user input
+ * (pino compiles them). No wildcards: a single `*.x` path makes every line ~15x dearer
+ * (measured: 80 µs against 4–6 µs a line), so nested objects are kept out by the allow-list
+ * serializers and by the rule that key material is fingerprinted, never passed to a logger.
  */
 export const REDACT_PATHS: readonly string[] = [
-  'privateKey', '*.privateKey',
-  'key', '*.key',
-  'keyPem', '*.keyPem',
-  'password', '*.password',
-  'token', '*.token',
-  'secret', '*.secret',
-  'authorization', '*.authorization',
-  'headers.authorization', '*.headers.authorization',
-  'headers.cookie', '*.headers.cookie',
-  'headers["ibm-mq-rest-csrf-token"]', '*.headers["ibm-mq-rest-csrf-token"]',
-  'body', '*.body',
-  'payload', '*.payload',
-  'data', 'secret.data', '*.secret.data',
+  'privateKey', 'key', 'keyPem', 'password', 'token', 'secret', 'authorization', 'body', 'payload', 'data',
+  'headers.authorization', 'headers.cookie', 'headers["ibm-mq-rest-csrf-token"]',
+  'req.headers.authorization', 'res.headers["set-cookie"]',
+  'secret.data',
 ];
 
 export const REDACTED = '[REDACTED]';

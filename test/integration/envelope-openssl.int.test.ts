@@ -145,6 +145,13 @@ describe('what OpenSSL makes, open accepts', () => {
     expect(opened.signingTime).toBeInstanceOf(Date);
   });
 
+  it('opens what OpenSSL signs and encrypts with subject key identifiers (-keyid) instead of issuer and serial', async () => {
+    const signed = await sign('rsaSigner', file('payload.bin'), ['-keyid']);
+    expect(open(signed, { trustBundle: pki.bundle, policy: { allowUnbound: true } }).signer?.spiffeId).toBe(ids.rsaSigner.spiffeId);
+    const envelope = await encrypt(file('payload.bin'), [['-keyid', ...rsaRecip()], ['-keyid', ...ecRecip()]]);
+    for (const who of ['rsaRecipient', 'ecRecipient'] as const) expect(open(envelope, { keyring: keyringOf(ids[who]) }).payload.equals(payload)).toBe(true);
+  });
+
   it('an OpenSSL signature by a 1024-bit RSA key is refused as STRENGTH_MISMATCH', async () => {
     const envelope = await sign('weakSigner', file('payload.bin'));
     expect(reasonOf(() => open(envelope, { trustBundle: pki.bundle, policy: { allowUnbound: true } }))).toBe('STRENGTH_MISMATCH');

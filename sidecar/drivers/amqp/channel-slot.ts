@@ -1,0 +1,86 @@
+// One AMQP channel and the deliveries it holds. Acks are confirmed by a barrier: a cheap
+// synchronous method (basic.qos) sent after them on the same channel, whose reply proves the
+// broker processed every ack before it. Barriers are coalesced, one in flight per channel.
+// When the channel closes, every delivery it held is marked lost: the broker requeued them.
+import type { Channel, Message as AmqpMessage } from 'amqplib';
+import type { AmqpDelivery } from './amqp-delivery.ts';
+
+export class ChannelSlot {
+  readonly channel: Channel;
+  /** The prefetch this channel runs with; re-sent unchanged as the barrier. */
+  readonly #prefetch: number;
+  readonly held = new Set<AmqpDelivery>();
+  #open = true;
+  #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #barrierRunning = false;
+  readonly #onClosed: (slot: ChannelSlot) => void;
+
+  constructor(channel: Channel, prefetch: number, onClosed: (slot: ChannelSlot) => void) {
+    this.channel = channel;
+    this.#prefetch = prefetch;
+    this.#onClosed = onClosed;
+    // Channel errors (404 on a vanished queue, 406) close the channel; 'close' follows and is what we act on.
+    channel.on('error', () => undefined);
+    channel.on('close', () => this.markClosed());
+  }
+
+  get open(): boolean {
+    return this.#open;
+  }
+
+  markClosed(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error('channel closed'));
+    for (const delivery of [...this.held]) delivery.markLost();
+    this.#onClosed(this);
+  }
+
+  /** Acks `message` and resolves once the broker has processed the ack. */
+  ack(message: AmqpMessage): Promise<void> {
+    if (!this.#open) return Promise.reject(new Error('channel closed'));
+    this.channel.ack(message);
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject });
+      void this.#barrier();
+    });
+  }
+
+  /** Returns `message` to its queue (original position). Needs no confirmation: were the channel lost, the broker would requeue it anyway. */
+  release(message: AmqpMessage): void {
+    if (!this.#open) return;
+    try {
+      this.channel.nack(message, false, true);
+    } catch {
+      // The channel closed under us: the broker requeues the message itself.
+    }
+  }
+
+  /** Discards `message` (an expired one met on the way), without confirmation. */
+  discard(message: AmqpMessage): void {
+    if (!this.#open) return;
+    try {
+      this.channel.ack(message);
+    } catch {
+      // Closed: the broker keeps it and will expire it itself.
+    }
+  }
+
+  async #barrier(): Promise<void> {
+    if (this.#barrierRunning) return;
+    this.#barrierRunning = true;
+    try {
+      while (this.#waiters.length > 0 && this.#open) {
+        const batch = this.#waiters.splice(0);
+        try {
+          await this.channel.prefetch(this.#prefetch);
+          for (const waiter of batch) waiter.resolve();
+        } catch (err) {
+          for (const waiter of batch) waiter.reject(err);
+        }
+      }
+    } finally {
+      this.#barrierRunning = false;
+    }
+  }
+}
