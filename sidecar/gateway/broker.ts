@@ -26,8 +26,8 @@ export async function createBrokerDriver(config: GatewayConfig['broker'], log: L
     url.username = encodeURIComponent(secret(config.usernameFile, 'username'));
     url.password = encodeURIComponent(secret(config.passwordFile, 'password'));
   }
-  const amqpModule = '../drivers/amqp/amqp-driver.ts';
-  const { AmqpDriver } = await import(amqpModule) as { AmqpDriver: new (options: Record<string, unknown>) => BrokerDriver };
+  // Loaded on demand: a memory-driver gateway (the demo, tests) never loads amqplib.
+  const { AmqpDriver } = await import('../drivers/amqp/amqp-driver.ts');
   return new AmqpDriver({
     url: url.toString(),
     connectionName: 'qshield-gateway',

@@ -9,7 +9,7 @@ let stranger: TestPki;
 let signer: TestIdentity;
 let other: TestIdentity;
 let consumer: TestIdentity;
-const TD = 'td.example';
+const TD = 'example.org';
 const destination = { queueManager: 'QM1', queue: 'PROT.Q' };
 const id = Buffer.from('0123456789abcdef01234567');
 const idHex = id.toString('hex');
@@ -17,7 +17,7 @@ const body = Buffer.from('{"amount":1}');
 
 beforeAll(() => {
   pki = makeTestPki();
-  stranger = makeTestPki('stranger', 5);
+  stranger = makeTestPki();
   signer = pki.issue({ path: '/ns/app/sa/signer' });
   other = pki.issue({ path: '/ns/app/sa/other', keyIndex: 2 });
   consumer = pki.issue({ path: '/ns/app/sa/consumer', keyIndex: 1 });
