@@ -80,6 +80,17 @@ function topicString(rawLevels: readonly string[]): string {
   return topic;
 }
 
+/** A subscription's topic string: `#` and `+` levels are wildcards (MQ's topic-based scheme). */
+function topicFilter(rawLevels: readonly string[]): string {
+  if (rawLevels.length === 0) throw badPath('the topic string is missing');
+  const topic = rawLevels.map(decodeSegment).join('/');
+  const plain = topic.split('/').map((level) => (level === '#' || level === '+' ? 'x' : level)).join('/');
+  const problem = topicStringProblem(plain);
+  if (problem !== undefined) throw badPath(`the topic string ${problem}`);
+  if (!topic.isWellFormed()) throw badPath('the topic string is not well-formed Unicode');
+  return topic;
+}
+
 function allow(method: string, allowed: readonly string[]): void {
   if (!allowed.includes(method)) throw methodNotAllowed(method, allowed);
 }
@@ -179,7 +190,7 @@ function qshieldRoute(method: string, path: string, query: string): Route {
   }
   if (s[2] === 'topic' && last === 'subscription') {
     allow(method, ['GET']);
-    return { kind: 'subscription', qmgr, topic: topicString(s.slice(3, -1)), query };
+    return { kind: 'subscription', qmgr, topic: topicFilter(s.slice(3, -1)), query };
   }
   throw notFound(path);
 }

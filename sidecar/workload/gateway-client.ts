@@ -3,7 +3,7 @@
 // gets a fresh pool: new requests use it at once, requests in flight finish on the old one,
 // which then closes — so a rotation fails nothing. Gateway error replies become AppErrors with
 // the gateway's code, so sidecar/respond.ts writes the same reply to the app.
-import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Client, Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { AppError, isErrorCode } from '../../lib/errors/index.ts';
@@ -89,6 +89,8 @@ export class GatewayClient {
   #pool: Pool;
   #identity: ClientIdentity;
   readonly #retiring = new Set<Promise<void>>();
+  /** The connections of open subscription streams. */
+  readonly #streams = new Set<Client>();
   #closed = false;
 
   constructor(options: GatewayClientOptions) {
@@ -109,6 +111,17 @@ export class GatewayClient {
     return new AppError('ERR_WORKLOAD_GATEWAY_IDENTITY', `the gateway presented ${uris.join(', ') || 'no SPIFFE id'}; expected ${this.#o.spiffeId}`);
   };
 
+  #connect(identity: ClientIdentity) {
+    return {
+      ca: identity.bundlePem,
+      cert: identity.certPem,
+      key: identity.keyPem,
+      minVersion: 'TLSv1.3' as const,
+      ...(this.#o.channel === undefined ? {} : { servername: this.#o.channel }),
+      checkServerIdentity: this.#checkServer,
+    };
+  }
+
   #newPool(identity: ClientIdentity): Pool {
     return new Pool(this.#o.url, {
       connections: this.#o.connections,
@@ -116,14 +129,7 @@ export class GatewayClient {
       keepAliveTimeout: this.#o.keepAliveTimeoutMs,
       connectTimeout: this.#o.connectTimeoutMs,
       allowH2: this.#o.allowH2 ?? false,
-      connect: {
-        ca: identity.bundlePem,
-        cert: identity.certPem,
-        key: identity.keyPem,
-        minVersion: 'TLSv1.3',
-        ...(this.#o.channel === undefined ? {} : { servername: this.#o.channel }),
-        checkServerIdentity: this.#checkServer,
-      },
+      connect: this.#connect(identity),
     });
   }
 
@@ -188,16 +194,25 @@ export class GatewayClient {
   }
 
   /**
-   * Sends a request whose answer is a stream (a subscription). The caller reads `body` and must
-   * consume or destroy it.
+   * Sends a request whose answer is a stream (a subscription), on a connection of its own: an
+   * endless response would hold up every request pipelined behind it. The caller reads `body`
+   * and must consume or destroy it; the connection closes with it.
    * @throws as request.
    */
   async stream(request: GatewayRequest): Promise<{ status: number; headers: GatewayReply['headers']; body: Readable }> {
     if (this.#closed) throw new AppError('ERR_WORKLOAD_DRAINING', 'the sidecar is shutting down');
+    const client = new Client(this.#o.url, { pipelining: 1, connectTimeout: this.#o.connectTimeoutMs, connect: this.#connect(this.#identity) });
+    this.#streams.add(client);
+    const done = () => {
+      this.#streams.delete(client);
+      void client.destroy().catch(() => undefined);
+    };
     try {
-      const res = await this.#pool.request({ ...this.#dispatchOptions(request), blocking: true, bodyTimeout: 0 });
+      const res = await client.request({ ...this.#dispatchOptions(request), blocking: true, bodyTimeout: 0 });
+      res.body.once('close', done);
       return { status: res.statusCode, headers: res.headers, body: res.body };
     } catch (err) {
+      done();
       throw this.#failure(err, request);
     }
   }
@@ -220,6 +235,7 @@ export class GatewayClient {
   /** Closes the pools: waits for requests in flight, or cuts them at once with `force`. */
   async close(options: { force?: boolean } = {}): Promise<void> {
     this.#closed = true;
+    await Promise.allSettled([...this.#streams].map((c) => c.destroy()));
     if (options.force) await this.#pool.destroy();
     else await this.#pool.close();
     await Promise.allSettled([...this.#retiring]);

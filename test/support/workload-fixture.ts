@@ -33,7 +33,7 @@ export function e2eBundle(options: { producer?: string; consumer?: string; intru
     queueManagerName: QM,
     trustDomain: TD,
     queues: [
-      { name: 'Q.PLAIN' }, { name: 'Q.INT' }, { name: 'Q.PRIV' }, { name: 'Q.CONF' }, { name: 'Q.TOL' }, { name: 'Q.BULK', maxDepth: 20_000 },
+      { name: 'Q.PLAIN' }, { name: 'Q.INT' }, { name: 'Q.PRIV' }, { name: 'Q.CONF' }, { name: 'Q.TOL' }, { name: 'Q.BULK', maxDepth: 20_000 }, { name: 'Q.BIG', maxMessageLength: 16_777_216 },
       { name: 'SYSTEM.PROTECTION.ERROR.QUEUE', maxDepth: 10_000, maxMessageLength: 4_259_840 },
     ],
     topics: [{ name: 'PRICES', topicString: 'prices' }],
@@ -46,6 +46,7 @@ export function e2eBundle(options: { producer?: string; consumer?: string; intru
     ],
     channels: [{
       name: 'apps',
+      maxMessageLength: 16_777_216,
       rules: [
         { peer: `spiffe://${TD}/ns/app/sa/*`, action: 'map', principal: 'apps' },
         { peer: `spiffe://${TD}/ns/ops/sa/*`, action: 'map', principal: 'admins' },
@@ -55,6 +56,7 @@ export function e2eBundle(options: { producer?: string; consumer?: string; intru
       { name: 'int', queue: 'Q.INT', qualityOfProtection: 'Integrity', authorizedSigners: [producer] },
       { name: 'priv', queue: 'Q.PRIV', qualityOfProtection: 'Privacy', authorizedSigners: [producer], recipients: [consumer] },
       { name: 'conf', queue: 'Q.CONF', qualityOfProtection: 'Confidentiality', recipients: [consumer], keyReuse: { count: 100, maxAgeSeconds: 300 } },
+      { name: 'big', queue: 'Q.BIG', qualityOfProtection: 'Confidentiality', recipients: [consumer], keyReuse: { count: 100, maxAgeSeconds: 300 } },
       { name: 'bulk', queue: 'Q.BULK', qualityOfProtection: 'Confidentiality', recipients: [consumer], keyReuse: { count: 1000, maxAgeSeconds: 300 } },
       { name: 'tol', queue: 'Q.TOL', qualityOfProtection: 'Integrity', authorizedSigners: [producer], toleration: true },
       { name: 'prices', topic: 'PRICES', qualityOfProtection: 'Privacy', authorizedSigners: [producer], recipients: [consumer] },
@@ -127,6 +129,8 @@ function writePem(file: string, text: string): void {
 }
 
 export interface DeploymentOptions {
+  /** A RabbitMQ to use (`amqp://user:password@host:port`): the gateway gets its credentials as files. */
+  readonly amqpUrl?: string;
   readonly driver?: BrokerDriver;
   /** Gateway config fields (merged). */
   readonly gatewayConfig?: Record<string, unknown>;
@@ -144,6 +148,15 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
   writePem(join(gwDir, 'svid.crt'), gatewayLeaf.chainPem);
   writePem(join(gwDir, 'svid.key'), gatewayLeaf.keyPem);
   writePem(join(gwDir, 'bundle.pem'), ca.bundlePem);
+  let broker: Record<string, unknown> = { driver: 'memory' };
+  if (options.amqpUrl !== undefined) {
+    const u = new URL(options.amqpUrl);
+    writePem(join(gwDir, 'broker-username'), decodeURIComponent(u.username));
+    writePem(join(gwDir, 'broker-password'), decodeURIComponent(u.password));
+    u.username = '';
+    u.password = '';
+    broker = { driver: 'amqp', url: u.toString(), usernameFile: 'broker-username', passwordFile: 'broker-password' };
+  }
   const policyFile = join(gwDir, 'policy.json');
   writeFileSync(policyFile, JSON.stringify(options.bundle ?? e2eBundle()));
   const rawGateway = {
@@ -154,7 +167,7 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
     policyBundleFile: 'policy.json',
     messageCertificatesDir: 'message-certs',
     defaultChannel: 'apps',
-    broker: { driver: 'memory' },
+    broker,
     admin: { host: '127.0.0.1', port: 0 },
     reloadInterval: '100ms',
     drainTimeout: '2s',
@@ -166,6 +179,12 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
   const gatewayLog = createLogger({ component: 'gateway', level: 'warn', destination: gatewayLogs });
   const gateway = await runGateway(gatewayConfigFromFile(rawGateway, gwDir), { log: gatewayLog, ...(options.driver === undefined ? {} : { driver: options.driver }) });
   const gatewayUrl = gateway.gateway.url;
+  // Ready: the broker is connected and the queues are declared.
+  const readyBy = Date.now() + 30_000;
+  while (!gateway.gateway.readiness().ok) {
+    if (Date.now() > readyBy) throw new Error(`the gateway did not become ready: ${gateway.gateway.readiness().reason ?? ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const started: InProcessSidecar[] = [];
   const children: ChildSidecar[] = [];
   const pools: Pool[] = [];
