@@ -82,6 +82,8 @@ export interface ClientOptions {
   readonly connections?: number;
   /** Leave out the client certificate. */
   readonly anonymous?: boolean;
+  /** PEM roots the client trusts instead of the fixture CA's (rotation tests). */
+  readonly trust?: string;
 }
 
 export interface Reply {
@@ -126,7 +128,7 @@ export function checkGatewayIdentity(_host: string, cert: PeerCertificate): Erro
 /** The connect options of an undici client for `leaf` against the fixture's CA. */
 export function connectOptions(ca: TestCa, leaf: TestLeaf | undefined, options: ClientOptions = {}): Record<string, unknown> {
   return {
-    ca: ca.bundlePem,
+    ca: options.trust ?? ca.bundlePem,
     ...(leaf === undefined || options.anonymous ? {} : { cert: leaf.chainPem, key: leaf.keyPem }),
     ...(options.channel === undefined ? {} : { servername: options.channel }),
     ...(options.groups === undefined ? {} : { ecdhCurve: options.groups }),
