@@ -2,7 +2,7 @@
 // three steps) and the policy bundle change while clients keep putting and getting over
 // kept-alive and new connections; no request fails. Bad new files are refused with an event and
 // the last good ones stay in force.
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { writeFileSync } from 'node:fs';
 import { Pool } from 'undici';
