@@ -179,8 +179,10 @@ export async function startGatewayFixture(options: FixtureOptions = {}): Promise
   const config = gatewayConfigFromFile(rawConfig, dir);
   const logs = captureLogs();
   const log = createLogger({ component: 'gateway', level: 'info', destination: logs });
-  const driver = options.driver ?? new MemoryDriver();
-  const running = await runGateway(config, { log, driver });
+  // A configured amqp broker is created by the gateway itself, from the configuration.
+  const given = options.driver ?? (config.broker.driver === 'memory' ? new MemoryDriver() : undefined);
+  const running = await runGateway(config, { log, ...(given === undefined ? {} : { driver: given }) });
+  const driver = running.driver;
   const clients: Dispatcher[] = [];
   return {
     dir, ca, logs, driver, running, files,
