@@ -82,6 +82,8 @@ export interface ClientOptions {
   readonly connections?: number;
   /** Leave out the client certificate. */
   readonly anonymous?: boolean;
+  /** PEM roots the client trusts instead of the fixture CA's (rotation tests). */
+  readonly trust?: string;
 }
 
 export interface Reply {
@@ -126,7 +128,7 @@ export function checkGatewayIdentity(_host: string, cert: PeerCertificate): Erro
 /** The connect options of an undici client for `leaf` against the fixture's CA. */
 export function connectOptions(ca: TestCa, leaf: TestLeaf | undefined, options: ClientOptions = {}): Record<string, unknown> {
   return {
-    ca: ca.bundlePem,
+    ca: options.trust ?? ca.bundlePem,
     ...(leaf === undefined || options.anonymous ? {} : { cert: leaf.chainPem, key: leaf.keyPem }),
     ...(options.channel === undefined ? {} : { servername: options.channel }),
     ...(options.groups === undefined ? {} : { ecdhCurve: options.groups }),
@@ -177,8 +179,10 @@ export async function startGatewayFixture(options: FixtureOptions = {}): Promise
   const config = gatewayConfigFromFile(rawConfig, dir);
   const logs = captureLogs();
   const log = createLogger({ component: 'gateway', level: 'info', destination: logs });
-  const driver = options.driver ?? new MemoryDriver();
-  const running = await runGateway(config, { log, driver });
+  // A configured amqp broker is created by the gateway itself, from the configuration.
+  const given = options.driver ?? (config.broker.driver === 'memory' ? new MemoryDriver() : undefined);
+  const running = await runGateway(config, { log, ...(given === undefined ? {} : { driver: given }) });
+  const driver = running.driver;
   const clients: Dispatcher[] = [];
   return {
     dir, ca, logs, driver, running, files,
