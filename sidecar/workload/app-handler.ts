@@ -3,7 +3,7 @@
 // chooses; gets go through gateway leases so that a message is acked only once the app has the
 // whole response; every message that fails to open goes to the error queue and the app gets the
 // next good one (or 204), never the bad one. Browses skip bad messages without removing them.
-import { randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -61,6 +61,9 @@ const RECHECK_AGE_MS = 1000;
 const MAX_QUARANTINED_PER_GET = 100;
 /** Messages a browse looks through past a bad one. */
 const BROWSE_SCAN = 50;
+/** Envelopes kept for puts whose app chose the message id, so that a retry resends the same bytes. */
+const RESEAL_CACHE_ENTRIES = 1024;
+const RESEAL_CACHE_MS = 10 * 60_000;
 
 /** What opening a message came to: the opened message or the failure, and the entry it was checked under. */
 interface OpenOutcome {
@@ -90,6 +93,8 @@ function idBytes(hex: string): Buffer {
 export class AppHandler {
   readonly #o: AppHandlerOptions;
   readonly #log: Logger;
+  /** (destination, app's message id, payload digest) → the envelope sealed for it, and when. */
+  readonly #sealedByAppId = new Map<string, { body: Buffer; protected: boolean; at: number }>();
 
   constructor(options: AppHandlerOptions) {
     this.#o = options;
@@ -189,13 +194,30 @@ export class AppHandler {
     const entry = await this.#o.cache.get(qmgr, target);
     // The app may name its own message id (for its own retries); otherwise the sidecar picks one.
     const messageId = md.messageId ?? randomBytes(24).toString('hex');
-    const sealed = this.#o.protector.seal(entry, payload, idBytes(messageId));
+    const sealed = md.messageId === undefined ? this.#o.protector.seal(entry, payload, idBytes(messageId)) : this.#resealable(entry, target, messageId, payload);
     if (sealed.protected) this.#o.workloadMetrics.sealed(entry.policy?.qualityOfProtection ?? 'None');
     const path = 'queue' in target ? paths.queueMessage(qmgr, target.queue) : paths.topicMessage(qmgr, target.topic);
     const reply = await this.#o.client().requestWithRetry({ method: 'POST', path, headers: putHeaders(md, messageId), body: sealed.body, signal: ctx.signal }, this.#o.limits.putRetries);
     if (reply.status !== 201) throw errorFromReply(reply);
     ctx.res.writeHead(201, { ...SECURITY_HEADERS, [MD_RESPONSE.messageId]: formatId(messageId, version), 'content-length': '0' });
     ctx.res.end();
+  }
+
+  /**
+   * Seals a put whose app chose the message id, or gives back the envelope sealed for the same
+   * destination, id and payload a little earlier: a retry then sends the very same bytes, which
+   * the gateway stores once (a fresh seal would differ and be refused as a reused id).
+   */
+  #resealable(entry: ProtectionEntry, target: ProtectionTarget, messageId: string, payload: Buffer): { body: Buffer; protected: boolean } {
+    const key = `${entry.qmgr}\u0000${'queue' in target ? `q\u0000${target.queue}` : `t\u0000${target.topic}`}\u0000${messageId}\u0000${hash('sha256', payload, 'base64')}`;
+    const now = Date.now();
+    const cached = this.#sealedByAppId.get(key);
+    if (cached !== undefined && now - cached.at < RESEAL_CACHE_MS) return cached;
+    const sealed = this.#o.protector.seal(entry, payload, idBytes(messageId));
+    this.#sealedByAppId.delete(key);
+    this.#sealedByAppId.set(key, { ...sealed, at: now });
+    if (this.#sealedByAppId.size > RESEAL_CACHE_ENTRIES) this.#sealedByAppId.delete(this.#sealedByAppId.keys().next().value as string);
+    return sealed;
   }
 
   // === opening, with one more look before quarantine ===

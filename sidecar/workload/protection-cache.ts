@@ -64,6 +64,8 @@ const MIN_SIGNATURE = { SHA256: 'rsa-pkcs1-sha256', SHA384: 'rsa-pkcs1-sha384', 
 const MIN_ENCRYPTION = { AES128GCM: 'aes128-gcm', AES256GCM: 'aes256-gcm' } as const;
 const QOP = { Integrity: 'integrity', Privacy: 'privacy', Confidentiality: 'confidentiality' } as const;
 const MAX_ENTRIES = 1024;
+/** How long an entry without usable recipients' certificates is kept before it is fetched again. */
+const RETRY_RECIPIENTS_MS = 1000;
 
 function keyOf(qmgr: string, target: ProtectionTarget): string {
   return 'queue' in target ? `${qmgr}\u0000q\u0000${target.queue}` : `${qmgr}\u0000t\u0000${target.topic}`;
@@ -147,7 +149,10 @@ export class ProtectionCache {
   async get(qmgr: string, target: ProtectionTarget, maxAgeMs = this.#o.refreshIntervalMs): Promise<ProtectionEntry> {
     const key = keyOf(qmgr, target);
     const cached = this.#entries.get(key);
-    if (cached !== undefined && this.#now() - cached.fetchedAt < maxAgeMs) return cached;
+    // An entry that cannot seal (recipients' certificates missing) is looked at again soon:
+    // they are usually on their way.
+    const limit = cached?.recipientError === undefined ? maxAgeMs : Math.min(maxAgeMs, RETRY_RECIPIENTS_MS);
+    if (cached !== undefined && this.#now() - cached.fetchedAt < limit) return cached;
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
       pending = this.#fetch(qmgr, target).finally(() => this.#inflight.delete(key));

@@ -15,7 +15,7 @@ import { decodeErrorQueueMessage, ERROR_QUEUE, type ErrorQueueMessage } from '..
 import { RabbitMqBroker } from '../harness/rabbitmq.ts';
 import { issueLeaf } from '../pki/index.ts';
 import {
-  appCall, leaseAckPath, leasePath, QM, queuePath, startDeployment, subscriptionPath, topicPath, workloadId,
+  appCall, leaseAckPath, leasePath, QM, queuePath, startDeployment, subscriptionPath, topicPath,
   type Deployment, type InProcessSidecar, type WorkloadFiles,
 } from '../support/workload-fixture.ts';
 

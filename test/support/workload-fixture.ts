@@ -242,6 +242,7 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
       w.generations.delete(n);
     },
     async startSidecar(w) {
+      await gateway.gateway.reload(); // the gateway has read the published message certificates
       const logs = captureLogs();
       const log = createLogger({ component: 'sidecar', level: 'info', destination: logs });
       const sidecar = await startWorkloadSidecar({ config: sidecarConfigFromFile(w.rawConfig, w.dir), log, processMetrics: false });
@@ -254,6 +255,7 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
       return s;
     },
     async spawnSidecar(w) {
+      await gateway.gateway.reload();
       const child = spawn(process.execPath, [join(REPO, 'cli/qshield.ts'), 'sidecar', '--config', w.configFile], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
