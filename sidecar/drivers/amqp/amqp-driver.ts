@@ -42,6 +42,7 @@ import { fromAmqp, toPublishOptions } from './amqp-message.ts';
 import { AmqpSubscription } from './amqp-subscription.ts';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import { ChannelSlot } from './channel-slot.ts';
+import { Deadlines } from './deadlines.ts';
 import { QueueLock } from './queue-lock.ts';
 
 export interface AmqpDriverOptions {
@@ -140,6 +141,7 @@ export class AmqpDriver implements BrokerDriver {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #status: DriverStatus;
+  readonly #deadlines: Deadlines;
 
   #specs = new Map<string, ResolvedQueueSpec>();
   readonly #queueStates = new Map<string, QueueState>();
@@ -170,6 +172,7 @@ export class AmqpDriver implements BrokerDriver {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#status = new DriverStatus('connecting', this.#now);
+    this.#deadlines = new Deadlines(Math.min(250, Math.max(10, Math.floor(this.#opTimeoutMs / 4))), this.#now);
     if (options.queues) this.#specs = resolveQueueSpecs(options.queues);
   }
 
@@ -457,12 +460,15 @@ export class AmqpDriver implements BrokerDriver {
       if (list.length === 0) session.returns.delete(stored.messageId);
     };
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let expired = false;
+      const deadline = this.#deadlines.add(this.#opTimeoutMs, () => {
+        expired = true;
         untrack();
         reject(timeoutError(`confirm of a put to ${target}`));
-      }, this.#opTimeoutMs);
+      });
       const settle = (err: unknown): void => {
-        clearTimeout(timer);
+        if (expired) return;
+        this.#deadlines.remove(deadline);
         untrack();
         if (err === null || err === undefined) {
           if (tracker.returned) reject(unknownQueue(target, true));
@@ -614,7 +620,7 @@ export class AmqpDriver implements BrokerDriver {
 
   async #basicGet(session: Session, slot: ChannelSlot, queue: string): Promise<GetMessage | false> {
     try {
-      return await this.#timed(slot.channel.get(queue, { noAck: false }), `get from ${queue}`, (late) => {
+      return await this.#timed(slot.rpc(() => slot.channel.get(queue, { noAck: false })), `get from ${queue}`, (late) => {
         if (late) slot.release(late);
       });
     } catch (err) {
@@ -848,18 +854,18 @@ export class AmqpDriver implements BrokerDriver {
   #timed<T>(promise: Promise<T>, what: string, late?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let expired = false;
-      const timer = setTimeout(() => {
+      const deadline = this.#deadlines.add(this.#opTimeoutMs, () => {
         expired = true;
         reject(timeoutError(what));
-      }, this.#opTimeoutMs);
+      });
       promise.then(
         (value) => {
-          clearTimeout(timer);
+          this.#deadlines.remove(deadline);
           if (expired) late?.(value);
           else resolve(value);
         },
         (err: unknown) => {
-          clearTimeout(timer);
+          this.#deadlines.remove(deadline);
           if (!expired) reject(err);
         },
       );

@@ -1,7 +1,8 @@
-// One AMQP channel and the deliveries it holds. Acks are confirmed by a barrier: a cheap
-// synchronous method (basic.qos) sent after them on the same channel, whose reply proves the
-// broker processed every ack before it. Barriers are coalesced, one in flight per channel.
-// When the channel closes, every delivery it held is marked lost: the broker requeued them.
+// One AMQP channel and the deliveries it holds. An ack is confirmed by the reply to any
+// synchronous method issued after it on the same channel (the broker handles a channel's methods
+// in order): the next basic.get when the channel is busy, else a basic.qos sent as a barrier on
+// the next turn of the event loop. When the channel closes, every delivery it held is marked
+// lost: the broker requeued them.
 import type { Channel, Message as AmqpMessage } from 'amqplib';
 import type { AmqpDelivery } from './amqp-delivery.ts';
 
@@ -12,7 +13,7 @@ export class ChannelSlot {
   readonly held = new Set<AmqpDelivery>();
   #open = true;
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  #barrierRunning = false;
+  #barrierQueued = false;
   readonly #onClosed: (slot: ChannelSlot) => void;
 
   constructor(channel: Channel, prefetch: number, onClosed: (slot: ChannelSlot) => void) {
@@ -42,8 +43,30 @@ export class ChannelSlot {
     this.channel.ack(message);
     return new Promise((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
-      void this.#barrier();
+      if (this.#barrierQueued) return;
+      this.#barrierQueued = true;
+      setImmediate(() => {
+        this.#barrierQueued = false;
+        if (this.#waiters.length > 0 && this.#open) this.rpc(() => this.channel.prefetch(this.#prefetch)).catch(() => undefined);
+      });
     });
+  }
+
+  /** Issues a synchronous method; its reply also confirms every ack sent before it. */
+  rpc<T>(call: () => Promise<T>): Promise<T> {
+    const covered = this.#waiters.splice(0);
+    const reply = call();
+    if (covered.length > 0) {
+      reply.then(
+        () => {
+          for (const waiter of covered) waiter.resolve();
+        },
+        (err: unknown) => {
+          for (const waiter of covered) waiter.reject(err);
+        },
+      );
+    }
+    return reply;
   }
 
   /** Returns `message` to its queue (original position). Needs no confirmation: were the channel lost, the broker would requeue it anyway. */
@@ -66,21 +89,4 @@ export class ChannelSlot {
     }
   }
 
-  async #barrier(): Promise<void> {
-    if (this.#barrierRunning) return;
-    this.#barrierRunning = true;
-    try {
-      while (this.#waiters.length > 0 && this.#open) {
-        const batch = this.#waiters.splice(0);
-        try {
-          await this.channel.prefetch(this.#prefetch);
-          for (const waiter of batch) waiter.resolve();
-        } catch (err) {
-          for (const waiter of batch) waiter.reject(err);
-        }
-      }
-    } finally {
-      this.#barrierRunning = false;
-    }
-  }
 }
