@@ -380,10 +380,34 @@ export class AmqpDriver implements BrokerDriver {
     return channel;
   }
 
-  async #getSlot(session: Session): Promise<ChannelSlot> {
-    const index = session.next++ % session.getSlots.length;
-    const slot = session.getSlots[index];
-    if (slot?.open) return slot;
+  /**
+   * The get channel with the most acks waiting for confirmation (the get confirms them and
+   * spares that channel a barrier round trip), else the least busy; a closed one is reopened.
+   * Synchronous when the channel is open, so that the caller issues its get before any other
+   * caller chooses: the choice stays right.
+   */
+  #getSlot(session: Session): ChannelSlot | Promise<ChannelSlot> {
+    let index = session.next++ % session.getSlots.length;
+    let best = session.getSlots[index];
+    for (let i = 0; i < session.getSlots.length && best?.open; i++) {
+      const slot = session.getSlots[i];
+      if (!slot?.open) {
+        index = i;
+        best = slot;
+        break;
+      }
+      if (slot.unconfirmedAcks > best.unconfirmedAcks || (slot.unconfirmedAcks === best.unconfirmedAcks && slot.inFlight < best.inFlight)) {
+        index = i;
+        best = slot;
+      }
+    }
+    if (best?.open) return best;
+    return this.#openSlot(session, index).catch((err: unknown) => {
+      throw this.#mapError(err, session, undefined);
+    });
+  }
+
+  async #openSlot(session: Session, index: number): Promise<ChannelSlot> {
     const channel = await this.#timed(session.conn.createChannel(), 'open a channel');
     const fresh = new ChannelSlot(channel, SLOT_PREFETCH, () => {
       if (session.getSlots[index] === fresh) session.getSlots[index] = undefined;
@@ -546,9 +570,8 @@ export class AmqpDriver implements BrokerDriver {
 
   /** basic.get of the head message, skipping (and dropping) expired ones. */
   async #takeOne(session: Session, queue: string): Promise<AmqpDelivery | null> {
-    const slot = await this.#getSlot(session).catch((err: unknown) => {
-      throw this.#mapError(err, session, queue);
-    });
+    const picked = this.#getSlot(session);
+    const slot = picked instanceof ChannelSlot ? picked : await picked;
     for (;;) {
       const raw = await this.#basicGet(session, slot, queue);
       if (!raw) return null;
@@ -567,9 +590,8 @@ export class AmqpDriver implements BrokerDriver {
    * position in a classic queue). Runs under the queue's exclusive lock.
    */
   async #scanTake(session: Session, queue: string, selector: NormalizedSelector): Promise<AmqpDelivery | null> {
-    const slot = await this.#getSlot(session).catch((err: unknown) => {
-      throw this.#mapError(err, session, queue);
-    });
+    const picked = this.#getSlot(session);
+    const slot = picked instanceof ChannelSlot ? picked : await picked;
     const held: GetMessage[] = [];
     try {
       for (let looked = 0; looked < this.#scanLimit; looked++) {
@@ -593,9 +615,8 @@ export class AmqpDriver implements BrokerDriver {
 
   /** Non-destructive: up to `limit` matching messages in order; everything goes back. */
   async #scan(session: Session, queue: string, selector: NormalizedSelector, limit: number): Promise<Message[]> {
-    const slot = await this.#getSlot(session).catch((err: unknown) => {
-      throw this.#mapError(err, session, queue);
-    });
+    const picked = this.#getSlot(session);
+    const slot = picked instanceof ChannelSlot ? picked : await picked;
     const held: GetMessage[] = [];
     const found: Message[] = [];
     try {

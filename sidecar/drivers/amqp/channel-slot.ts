@@ -14,6 +14,8 @@ export class ChannelSlot {
   #open = true;
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #barrierQueued = false;
+  /** Synchronous methods issued and not yet answered (amqplib sends them one at a time). */
+  #inFlight = 0;
   readonly #onClosed: (slot: ChannelSlot) => void;
 
   constructor(channel: Channel, prefetch: number, onClosed: (slot: ChannelSlot) => void) {
@@ -27,6 +29,16 @@ export class ChannelSlot {
 
   get open(): boolean {
     return this.#open;
+  }
+
+  /** Methods waiting for a reply on this channel: a busy channel answers later. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Acks that a method issued now would confirm. */
+  get unconfirmedAcks(): number {
+    return this.#waiters.length;
   }
 
   markClosed(): void {
@@ -55,7 +67,12 @@ export class ChannelSlot {
   /** Issues a synchronous method; its reply also confirms every ack sent before it. */
   rpc<T>(call: () => Promise<T>): Promise<T> {
     const covered = this.#waiters.splice(0);
+    this.#inFlight++;
     const reply = call();
+    const settled = (): void => {
+      this.#inFlight--;
+    };
+    reply.then(settled, settled);
     if (covered.length > 0) {
       reply.then(
         () => {
