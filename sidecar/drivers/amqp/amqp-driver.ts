@@ -69,6 +69,8 @@ export interface AmqpDriverOptions {
   readonly selectivePollIntervalMs?: number;
   /** At most this many messages are looked at by one selection or browse scan; default 5000. */
   readonly scanLimit?: number;
+  /** Queue deliveries held unsettled at once, at most (MQ's MAXUMSGS); default 10000. */
+  readonly maxHeldDeliveries?: number;
   /** Depth limit of each subscription's queue; default 10000. */
   readonly subscriptionMaxDepth?: number;
   /** Longest publication body; default 4 MiB. */
@@ -136,6 +138,8 @@ export class AmqpDriver implements BrokerDriver {
   readonly #selectivePollTicks: number;
   readonly #scanLimit: number;
   readonly #subscriptionMaxDepth: number;
+  readonly #maxHeld: number;
+  #held = 0;
   readonly #topicMaxMessageLength: number;
   readonly #log: Logger | undefined;
   readonly #now: () => number;
@@ -167,6 +171,7 @@ export class AmqpDriver implements BrokerDriver {
     this.#selectivePollTicks = Math.max(1, Math.round((options.selectivePollIntervalMs ?? 2_000) / this.#pollMs));
     this.#scanLimit = Math.max(1, options.scanLimit ?? 5_000);
     this.#subscriptionMaxDepth = options.subscriptionMaxDepth ?? 10_000;
+    this.#maxHeld = Math.max(1, options.maxHeldDeliveries ?? 10_000);
     this.#topicMaxMessageLength = options.topicMaxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
     this.#log = options.log?.child({ module: 'amqp-driver' });
     this.#now = options.now ?? Date.now;
@@ -570,6 +575,7 @@ export class AmqpDriver implements BrokerDriver {
 
   /** basic.get of the head message, skipping (and dropping) expired ones. */
   async #takeOne(session: Session, queue: string): Promise<AmqpDelivery | null> {
+    this.#checkHeld();
     const picked = this.#getSlot(session);
     const slot = picked instanceof ChannelSlot ? picked : await picked;
     for (;;) {
@@ -590,6 +596,7 @@ export class AmqpDriver implements BrokerDriver {
    * position in a classic queue). Runs under the queue's exclusive lock.
    */
   async #scanTake(session: Session, queue: string, selector: NormalizedSelector): Promise<AmqpDelivery | null> {
+    this.#checkHeld();
     const picked = this.#getSlot(session);
     const slot = picked instanceof ChannelSlot ? picked : await picked;
     const held: GetMessage[] = [];
@@ -609,7 +616,9 @@ export class AmqpDriver implements BrokerDriver {
       }
       return null;
     } finally {
-      for (const raw of held) slot.release(raw);
+      // Back in place before the lock is released: gets on other channels must find them there.
+      for (const raw of held) slot.requeue(raw);
+      if (held.length > 0) await slot.confirmed().catch(() => undefined);
     }
   }
 
@@ -635,22 +644,36 @@ export class AmqpDriver implements BrokerDriver {
       }
       return found;
     } finally {
-      for (const raw of held) slot.release(raw);
+      // Back in place before the lock is released: gets on other channels must find them there.
+      for (const raw of held) slot.requeue(raw);
+      if (held.length > 0) await slot.confirmed().catch(() => undefined);
     }
   }
 
   async #basicGet(session: Session, slot: ChannelSlot, queue: string): Promise<GetMessage | false> {
     try {
       return await this.#timed(slot.rpc(() => slot.channel.get(queue, { noAck: false })), `get from ${queue}`, (late) => {
-        if (late) slot.release(late);
+        if (late) slot.requeue(late);
       });
     } catch (err) {
       throw this.#mapError(err, session, queue);
     }
   }
 
+  #checkHeld(): void {
+    if (this.#held >= this.#maxHeld) {
+      throw new AppError('ERR_BROKER_TOO_MANY_HELD', `the driver holds ${this.#held} unsettled deliveries, its maximum`, {
+        details: { maxHeldDeliveries: this.#maxHeld },
+      });
+    }
+  }
+
   #delivery(queue: string, stored: StoredMessage, slot: ChannelSlot, raw: AmqpMessage): AmqpDelivery {
+    this.#held++;
     return new AmqpDelivery(toMessage(stored, this.#now()), { kind: 'queue', name: queue }, slot, raw, {
+      settled: () => {
+        this.#held--;
+      },
       released: () => {
         const state = this.#queueStates.get(queue);
         if (state) this.#kickAll(state);

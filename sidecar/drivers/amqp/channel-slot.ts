@@ -1,4 +1,4 @@
-// One AMQP channel and the deliveries it holds. An ack is confirmed by the reply to any
+// One AMQP channel and the deliveries it holds. An ack (or a requeue) is confirmed by the reply to any
 // synchronous method issued after it on the same channel (the broker handles a channel's methods
 // in order): the next basic.get when the channel is busy, else a basic.qos sent as a barrier on
 // the next turn of the event loop. When the channel closes, every delivery it held is marked
@@ -53,6 +53,16 @@ export class ChannelSlot {
   ack(message: AmqpMessage): Promise<void> {
     if (!this.#open) return Promise.reject(new Error('channel closed'));
     this.channel.ack(message);
+    return this.confirmed();
+  }
+
+  /**
+   * Resolves once the broker has processed everything sent on this channel so far (acks,
+   * requeues): the reply to the next synchronous method proves it; a basic.qos barrier is sent
+   * on the next event-loop turn if no other method comes.
+   */
+  confirmed(): Promise<void> {
+    if (!this.#open) return Promise.reject(new Error('channel closed'));
     return new Promise((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
       if (this.#barrierQueued) return;
@@ -86,14 +96,25 @@ export class ChannelSlot {
     return reply;
   }
 
-  /** Returns `message` to its queue (original position). Needs no confirmation: were the channel lost, the broker would requeue it anyway. */
-  release(message: AmqpMessage): void {
+  /**
+   * Returns `message` to its queue (original position), without waiting. Call confirmed()
+   * before anything another channel does must see it back (the broker orders methods per
+   * channel only). Were the channel lost, the broker would requeue the message itself.
+   */
+  requeue(message: AmqpMessage): void {
     if (!this.#open) return;
     try {
       this.channel.nack(message, false, true);
     } catch {
       // The channel closed under us: the broker requeues the message itself.
     }
+  }
+
+  /** Requeues `message` and resolves once it is back on the queue (or the channel is gone, which requeues it too). */
+  release(message: AmqpMessage): Promise<void> {
+    this.requeue(message);
+    if (!this.#open) return Promise.resolve();
+    return this.confirmed().catch(() => undefined);
   }
 
   /** Discards `message` (an expired one met on the way), without confirmation. */
