@@ -139,7 +139,7 @@ function verifySigned(view: SignedDataView, options: OpenOptions, policy: OpenPo
   }
   const bundle = options.trustBundle;
   if (bundle === undefined) throw new EnvelopeError('CERTIFICATE_INVALID', 'a signed message needs a trust bundle to open');
-  const chain = carriedCertificates(bundle, view.certificatesField, view.certificates);
+  const chain = carriedCertificates(bundle, view.certificatesField);
   const named = (c: CmsIdentifiers): boolean => (view.sid.kind === 'issuerAndSerial' ? c.issuerAndSerial.equals(view.sid.value) : c.subjectKeyId?.equals(view.sid.value) === true);
   const signerCert = chain.certificates.find(named);
   if (signerCert === undefined) {

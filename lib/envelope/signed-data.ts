@@ -4,7 +4,7 @@
 import { hash } from 'node:crypto';
 import { DIGEST_LENGTH, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
-import { DerCursor, TAG, bytesOf, contentOf, oidKey, readSmallInt, readTime, type DerElement } from './der-reader.ts';
+import { DerCursor, TAG, bytesOf, contentOf, oidKey, readSmallInt, readTime, readWhole, type DerElement } from './der-reader.ts';
 import { ctx, encode, node, octets, retag, seq, set, setOf, time, type DerPart } from './der-writer.ts';
 import { readDestination, readMessageId, type Destination } from './destination.ts';
 import { EnvelopeError, malformed } from './envelope-error.ts';
@@ -69,10 +69,11 @@ export function encodeSignedData(payload: Uint8Array, signer: Signer, values: Si
 /** What open needs of a SignedData, located in the input buffer. */
 export interface SignedDataView {
   readonly content: Buffer;
-  /** Each certificate's DER, in the order carried. */
-  readonly certificates: readonly Buffer[];
-  /** The whole certificates field: a cache key for the chain it holds. */
-  readonly certificatesField: Buffer | undefined;
+  /**
+   * The whole certificates field ([0] IMPLICIT SET OF CertificateChoices), empty when absent: a
+   * cache key for the chain it holds, read with readCertificates only when not cached.
+   */
+  readonly certificatesField: Buffer;
   readonly sid: { readonly kind: 'issuerAndSerial' | 'subjectKeyId'; readonly value: Buffer };
   readonly digest: DigestName;
   readonly algorithm: SignatureAlgorithm;
@@ -162,6 +163,8 @@ function readSignatureAlgorithm(buf: Buffer, el: DerElement, digest: DigestName)
   return { algorithm, saltLength };
 }
 
+const ATTRIBUTE_BITS: Partial<Record<OidName, number>> = { contentType: 1, messageDigest: 2, signingTime: 4, qshieldDestination: 8, qshieldMessageId: 16 };
+
 interface AttributeValues {
   contentType?: string;
   messageDigest?: Buffer;
@@ -172,7 +175,7 @@ interface AttributeValues {
 
 function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
   const out: AttributeValues = {};
-  const seen = new Set<string>();
+  let seen = 0;
   const c = DerCursor.inside(buf, el, 'signedAttrs');
   let count = 0;
   while (!c.done) {
@@ -181,14 +184,15 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
     const type = oidKey(buf, attr.next(TAG.oid, 'attribute type'), 'attribute type');
     const valuesEl = attr.next(TAG.set, 'attribute values');
     attr.finish('attribute');
-    // RFC 5652 11: an attribute type appears once; the ones read here hold exactly one value.
-    if (seen.has(type)) throw malformed('a signed attribute appears twice');
-    seen.add(type);
     const name = oidName(type);
-    if (name !== 'contentType' && name !== 'messageDigest' && name !== 'signingTime' && name !== 'qshieldDestination' && name !== 'qshieldMessageId') continue;
-    const values = DerCursor.inside(buf, valuesEl, name);
-    const value = values.any(name);
-    values.finish(`${name}: more than one value`);
+    const bit = name === undefined ? 0 : (ATTRIBUTE_BITS[name] ?? 0);
+    if (bit === 0) continue; // attributes qshield does not read are left to their owners
+    // RFC 5652 11: these attribute types appear once and hold exactly one value.
+    if (seen & bit) throw malformed(`signed attribute ${name} appears twice`);
+    seen |= bit;
+    const values = DerCursor.inside(buf, valuesEl, name as string);
+    const value = values.any(name as string);
+    values.finish(`${name as string}: more than one value`);
     switch (name) {
       case 'contentType': out.contentType = oidKey(buf, value, 'contentType'); break;
       case 'messageDigest':
@@ -229,18 +233,7 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
   const contentEl = ec.next(TAG.octetString, 'eContent');
   ec.finish('eContent');
 
-  const certificates: Buffer[] = [];
   const certsEl = sd.optional(TAG.ctx(0), 'certificates');
-  if (certsEl !== undefined) {
-    const cc = DerCursor.inside(buf, certsEl, 'certificates');
-    while (!cc.done) {
-      const cert = cc.any('certificate');
-      // Only X.509 certificates (SEQUENCE) matter; other CertificateChoices are skipped.
-      if (cert.tag !== TAG.sequence) continue;
-      if (certificates.length >= MAX_CERTIFICATES) throw malformed(`more than ${MAX_CERTIFICATES} certificates`);
-      certificates.push(bytesOf(buf, cert));
-    }
-  }
   sd.optional(TAG.ctx(1), 'crls');
   const signerInfos = DerCursor.inside(buf, sd.next(TAG.set, 'signerInfos'), 'signerInfos');
   sd.finish('SignedData');
@@ -272,8 +265,7 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
   signedAttrs[0] = TAG.set;
   return {
     content: contentOf(buf, contentEl),
-    certificates,
-    certificatesField: certsEl === undefined ? undefined : bytesOf(buf, certsEl),
+    certificatesField: certsEl === undefined ? NO_CERTIFICATES : bytesOf(buf, certsEl),
     sid,
     digest,
     algorithm,
@@ -285,6 +277,26 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
     destination: attrs.destination,
     messageId: attrs.messageId,
   };
+}
+
+const NO_CERTIFICATES = Buffer.alloc(0);
+
+/**
+ * Each X.509 certificate's DER in a certificates field, in the order carried; other
+ * CertificateChoices are skipped.
+ * @throws EnvelopeError MALFORMED for a broken field or more than MAX_CERTIFICATES certificates.
+ */
+export function readCertificates(field: Buffer): Buffer[] {
+  const certificates: Buffer[] = [];
+  if (field.length === 0) return certificates;
+  const cc = DerCursor.inside(field, readWhole(field, TAG.ctx(0), 'certificates'), 'certificates');
+  while (!cc.done) {
+    const cert = cc.any('certificate');
+    if (cert.tag !== TAG.sequence) continue;
+    if (certificates.length >= MAX_CERTIFICATES) throw malformed(`more than ${MAX_CERTIFICATES} certificates`);
+    certificates.push(bytesOf(field, cert));
+  }
+  return certificates;
 }
 
 /** The SignerInfo head (version 1, sid, digestAlgorithm) and the algorithm identifiers a signer writes. */
