@@ -6,7 +6,7 @@ import {
   constants, createCipheriv, createDecipheriv, createHash, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync,
   privateDecrypt, publicEncrypt, randomBytes, sign, verify, type KeyObject,
 } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import forge from 'node-forge';
 import { createKeyring, createSealingContext, createSigner, open, seal, type Keyring, type Signer } from '../../lib/envelope/index.ts';
 import { makeTestPki, type TestIdentity } from '../../test/envelope/pki.ts';
@@ -232,7 +232,7 @@ for (const size of [1024, 65536]) {
 
 // === Report ===
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`Machine: ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.versions.node}, OpenSSL ${process.versions.openssl}.`);
+console.log(`Machine: ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.versions.node}, OpenSSL ${process.versions.openssl}; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`);
 console.log(`Method: messages per CPU-second (process.cpuUsage, single thread), best of ${ROUNDS} interleaved batches of ~${BATCH_MS} ms CPU per measurement; one recipient; signatures ECDSA P-256 SHA-256 / RSA-PSS SHA-256; AES-256-GCM.\n`);
 console.log('| message | raw node:crypto (msg/s) | envelope (msg/s) | overhead |');
 console.log('|---|---:|---:|---:|');

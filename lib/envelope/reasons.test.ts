@@ -6,7 +6,7 @@ import { hasCode } from '../errors/index.ts';
 import { readAuthEnvelopedData } from './auth-enveloped-data.ts';
 import { DerCursor, TAG, readWhole } from './der-reader.ts';
 import { encodeDestination } from './destination.ts';
-import { ENVELOPE_REASONS, EnvelopeError, createKeyring, createSigner, open, seal, type EnvelopeReason, type OpenOptions } from './index.ts';
+import { ENVELOPE_REASONS, EnvelopeError, createKeyring, createSealingContext, createSigner, open, seal, type EnvelopeReason, type OpenOptions } from './index.ts';
 import { encodeSignedData } from './signed-data.ts';
 
 let pki: TestPki;
@@ -261,6 +261,12 @@ describe('seal refuses misuse', () => {
       () => createSigner({ certificates: signer.chain, key: recipient.key }),
       () => createSigner({ certificates: signer.chain, key: signer.key, algorithm: 'rsa-pss-sha256' }),
       () => createKeyring([{ certificate: recipient.cert, key: signer.key }]),
+      () => seal(payload, { qop: 'integrity', signer: signerObj(), destination: { queueManager: '', queue: 'Q' } }),
+      () => seal(payload, { qop: 'integrity', signer: signerObj(), destination: { queueManager: 'QM', queue: 'Q'.repeat(256) } }),
+      () => seal(payload, { qop: 'integrity', signer: signerObj(), messageId: Buffer.alloc(65) }),
+      () => createSealingContext({ recipients: [recipient.cert], count: 0, maxAgeSeconds: 10 }),
+      () => createSealingContext({ recipients: [recipient.cert], count: 10, maxAgeSeconds: 0 }),
+      () => createSealingContext({ recipients: [], count: 10, maxAgeSeconds: 10 }),
     ];
     for (const fn of wrong) {
       let caught: unknown;
