@@ -7,7 +7,7 @@ import { readAuthEnvelopedData } from './auth-enveloped-data.ts';
 import { DerCursor, TAG, readWhole } from './der-reader.ts';
 import { encodeDestination } from './destination.ts';
 import { ENVELOPE_REASONS, EnvelopeError, createKeyring, createSealingContext, createSigner, open, seal, type EnvelopeReason, type OpenOptions } from './index.ts';
-import { encodeSignedData } from './signed-data.ts';
+import { encodeSignedData, qshieldAttribute } from './signed-data.ts';
 
 let pki: TestPki;
 let stranger: TestPki;
@@ -231,7 +231,7 @@ describe('open refuses, with the reason', () => {
       // seal itself refuses to sign with an expired certificate …
       expect(reasonOf(() => seal(payload, { qop: 'integrity', signer: s }))).toBe('CERTIFICATE_INVALID');
       // … so the envelope is built one level down, as another tool would.
-      const envelope = encodeSignedData(payload, s, { signingTime: new Date(), destination: encodeDestination(destination), messageId: undefined });
+      const envelope = encodeSignedData(payload, s, { signingTime: new Date(), destination: qshieldAttribute('qshieldDestination', encodeDestination(destination)), messageId: undefined });
       expect(reasonOf(() => open(envelope, base()))).toBe('CERTIFICATE_INVALID');
       expect(svidCodeOf(() => open(envelope, base()))).toBe('ERR_SVID_EXPIRED');
     });

@@ -5,7 +5,7 @@ import { hash } from 'node:crypto';
 import { DIGEST_LENGTH, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
 import { DerCursor, TAG, bytesOf, contentOf, oidKey, readSmallInt, readTime, readWhole, type DerElement } from './der-reader.ts';
-import { ctx, encode, node, octets, retag, seq, set, setOf, time, type DerPart } from './der-writer.ts';
+import { ctx, encode, node, octets, retag, seq, set, time } from './der-writer.ts';
 import { readDestination, readMessageId, type Destination } from './destination.ts';
 import { EnvelopeError, malformed } from './envelope-error.ts';
 import { MAX_CERTIFICATES, MAX_SIGNED_ATTRIBUTES } from './limits.ts';
@@ -16,15 +16,6 @@ import type { Signer } from './signer.ts';
 const CONTENT_TYPE_DATA_ATTR = encode(seq(OID_DER.contentType, set(OID_DER.data)));
 const VERSION_1 = Buffer.from([0x02, 0x01, 0x01]);
 const VERSION_3 = 3;
-
-/** The variable signed attributes of one message; the binding ones are pre-encoded values. */
-export interface SignedAttributeValues {
-  readonly signingTime: Date;
-  /** Encoded QshieldDestination, or undefined for an unbound envelope. */
-  readonly destination: Buffer | undefined;
-  /** Encoded QshieldMessageId. */
-  readonly messageId: Buffer | undefined;
-}
 
 // The signingTime attribute has one-second resolution: encode it once per second, not per message.
 let lastSecond = Number.NaN;
@@ -39,21 +30,45 @@ function signingTimeAttribute(at: Date): Buffer {
   return lastTimeAttr;
 }
 
+// messageDigest attribute = a constant prefix per digest length, then the digest.
+const MESSAGE_DIGEST_PREFIX: Readonly<Record<DigestName, Buffer>> = Object.fromEntries(
+  (['sha256', 'sha384', 'sha512'] as const).map((d) => {
+    const whole = encode(seq(OID_DER.messageDigest, set(octets(Buffer.alloc(DIGEST_LENGTH[d])))));
+    return [d, whole.subarray(0, whole.length - DIGEST_LENGTH[d])];
+  }),
+) as Record<DigestName, Buffer>;
+
+/** A qshield attribute (type and single value), encoded. */
+export function qshieldAttribute(type: 'qshieldDestination' | 'qshieldMessageId', value: Buffer): Buffer {
+  return encode(seq(OID_DER[type], set(value)));
+}
+
+/** The variable signed attributes of one message, each already a whole encoded Attribute. */
+export interface SignedAttributeValues {
+  readonly signingTime: Date;
+  /** Encoded Attribute { qshieldDestination }, or undefined for an unbound envelope. */
+  readonly destination: Buffer | undefined;
+  /** Encoded Attribute { qshieldMessageId }. */
+  readonly messageId: Buffer | undefined;
+}
+
+/** The DER SET OF the signed attributes: each encoded once, sorted by encoding (X.690 11.6). */
+function signedAttributes(digestName: DigestName, digest: Buffer, values: SignedAttributeValues): Buffer {
+  const attrs = [CONTENT_TYPE_DATA_ATTR, signingTimeAttribute(values.signingTime), Buffer.concat([MESSAGE_DIGEST_PREFIX[digestName], digest])];
+  if (values.destination !== undefined) attrs.push(values.destination);
+  if (values.messageId !== undefined) attrs.push(values.messageId);
+  attrs.sort(Buffer.compare);
+  return encode(node(TAG.set, attrs));
+}
+
 /**
  * Builds ContentInfo { id-signedData, SignedData } over `payload`.
  */
 export function encodeSignedData(payload: Uint8Array, signer: Signer, values: SignedAttributeValues): Buffer {
   const digest = hash(signer.digest, payload, 'buffer');
-  const attrs: DerPart[] = [
-    CONTENT_TYPE_DATA_ATTR,
-    signingTimeAttribute(values.signingTime),
-    seq(OID_DER.messageDigest, set(octets(digest))),
-  ];
-  if (values.destination !== undefined) attrs.push(seq(OID_DER.qshieldDestination, set(values.destination)));
-  if (values.messageId !== undefined) attrs.push(seq(OID_DER.qshieldMessageId, set(values.messageId)));
   // The signature covers the DER of the attributes as a SET OF (RFC 5652 5.4); in the
   // SignerInfo the same octets travel under the [0] IMPLICIT tag.
-  const signedAttrs = encode(setOf(attrs));
+  const signedAttrs = signedAttributes(signer.digest, digest, values);
   const signature = signWith(signer.algorithm, signer.key, signedAttrs);
   const signerInfo = seq(signer.signerInfoHead, retag(signedAttrs, TAG.ctx(0)), signer.signatureAlgorithmId, octets(signature));
   const signedData = seq(
