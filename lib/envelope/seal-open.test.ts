@@ -189,3 +189,15 @@ describe('Confidentiality payloads that look like CMS', () => {
     expect(() => open(envelope, { keyring: keyringOf(ecRecipient), policy: { qop: 'privacy' } })).toThrow(/malformed/);
   });
 });
+
+describe('destination binding', () => {
+  it('keeps destinations apart whatever characters their names hold', () => {
+    const signer = signerOf(ecSigner);
+    const a = { queueManager: 'A\u0000B', queue: 'C' };
+    const b = { queueManager: 'A', queue: 'B\u0000C' };
+    const first = seal(payload, { qop: 'integrity', signer, destination: a });
+    const second = seal(payload, { qop: 'integrity', signer, destination: b });
+    expect(open(first, { trustBundle: pki.bundle }).destination).toEqual(a);
+    expect(open(second, { trustBundle: pki.bundle }).destination).toEqual(b);
+  });
+});

@@ -44,7 +44,8 @@ function invalid(message: string): AppError {
 const destinationCache = new LruCache<string, Buffer>(256);
 
 function destinationBinding(d: Destination): Buffer {
-  const key = `${d.queueManager}\u0000${d.queue}`;
+  // Length-prefixed, so that no two destinations share a key whatever characters they hold.
+  const key = `${String(d.queueManager).length}:${d.queueManager}${d.queue}`;
   let encoded = destinationCache.get(key);
   if (encoded === undefined) {
     encoded = qshieldAttribute('qshieldDestination', encodeDestination(d));
