@@ -3,7 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestIdentity, type TestPki } from '../../test/envelope/pki.ts';
 import { brokenLeaf } from '../../test/pki/index.ts';
 import { hasCode } from '../errors/index.ts';
-import { readAuthEnvelopedData } from './auth-enveloped-data.ts';
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { encodeAuthEnvelopedData, readAuthEnvelopedData } from './auth-enveloped-data.ts';
+import { encode, node } from './der-writer.ts';
+import { MAX_RECIPIENTS } from './limits.ts';
 import { DerCursor, TAG, readWhole } from './der-reader.ts';
 import { encodeDestination } from './destination.ts';
 import { ENVELOPE_REASONS, EnvelopeError, createKeyring, createSealingContext, createSigner, open, seal, type EnvelopeReason, type OpenOptions } from './index.ts';
@@ -173,6 +176,14 @@ describe('open refuses, with the reason', () => {
     });
     it('for trailing bytes after the envelope', () => {
       expect(reasonOf(() => open(Buffer.concat([integrity(), Buffer.from([0])]), base()))).toBe('MALFORMED');
+    });
+    it('for more recipients than the limit, before any unwrapping', () => {
+      const source = seal(payload, { qop: 'confidentiality', recipients: [recipient.cert] });
+      const one = aedView(source);
+      const ri = source.subarray(one.recipientInfos.valueStart, one.recipientInfos.end);
+      const many = encode(node(TAG.set, Array.from({ length: MAX_RECIPIENTS + 1 }, () => ri)));
+      const envelope = encodeAuthEnvelopedData(many, 'aes256-gcm', createSecretKey(randomBytes(32)), randomBytes(12), payload);
+      expect(reasonOf(() => open(envelope, base()))).toBe('MALFORMED');
     });
     it('for a CMS header followed by garbage', () => {
       const head = integrity().subarray(0, 15);
