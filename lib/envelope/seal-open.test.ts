@@ -201,3 +201,16 @@ describe('destination binding', () => {
     expect(open(second, { trustBundle: pki.bundle }).destination).toEqual(b);
   });
 });
+
+describe('input memory', () => {
+  it('returns an Integrity payload as a view of the envelope, and copies envelopes in shared memory first', () => {
+    const envelope = seal(payload, { qop: 'integrity', signer: signerOf(ecSigner) });
+    const opened = open(envelope, { trustBundle: pki.bundle });
+    expect(opened.payload.buffer).toBe(envelope.buffer);
+    const shared = new Uint8Array(new SharedArrayBuffer(envelope.length));
+    shared.set(envelope);
+    const fromShared = open(shared, { trustBundle: pki.bundle });
+    shared.fill(0);
+    expect(fromShared.payload.equals(payload)).toBe(true);
+  });
+});

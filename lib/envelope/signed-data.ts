@@ -2,15 +2,15 @@
 // the signer's chain in `certificates`, exactly one SignerInfo with signed attributes. Writing
 // splices pre-encoded constant parts; reading locates elements without copying.
 import { hash } from 'node:crypto';
-import { DIGEST_LENGTH, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
+import { DIGEST_LENGTH, SIGNATURE_ALGORITHMS, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
-import { DerCursor, TAG, bytesOf, contentOf, oidKey, readSmallInt, readTime, readWhole, type DerElement } from './der-reader.ts';
+import { DerCursor, TAG, bytesOf, contentOf, readSmallInt, readTime, readWhole, type DerElement } from './der-reader.ts';
 import { ctx, encode, node, octets, retag, seq, set, time } from './der-writer.ts';
 import { readDestination, readMessageId, type Destination } from './destination.ts';
 import { EnvelopeError, malformed } from './envelope-error.ts';
 import { MAX_CERTIFICATES, MAX_SIGNED_ATTRIBUTES } from './limits.ts';
-import { OID_DER, oidName, type OidName } from './oids.ts';
-import { SIGNATURE_ALGORITHM_ID, signWith } from './signature.ts';
+import { OID_DER, type OidName } from './oids.ts';
+import { DIGEST_ALGORITHM_ID, SIGNATURE_ALGORITHM_ID, signWith } from './signature.ts';
 import type { Signer } from './signer.ts';
 
 const CONTENT_TYPE_DATA_ATTR = encode(seq(OID_DER.contentType, set(OID_DER.data)));
@@ -110,7 +110,19 @@ function weak(alg: AlgorithmId, what: string): EnvelopeError {
   return new EnvelopeError('STRENGTH_MISMATCH', `${what} ${describe(alg)} is refused as too weak`);
 }
 
+/** True when the element's whole encoding equals `der` (a byte loop). */
+function sameBytes(buf: Buffer, el: DerElement, der: Buffer): boolean {
+  const n = el.end - el.start;
+  if (n !== der.length) return false;
+  for (let i = 0; i < n; i++) if (buf[el.start + i] !== der[i]) return false;
+  return true;
+}
+
+const DIGEST_NAMES: readonly DigestName[] = ['sha256', 'sha384', 'sha512'];
+
 function readDigest(buf: Buffer, el: DerElement, what: string): DigestName {
+  // Fast path: the exact encodings qshield and OpenSSL write (parameters absent).
+  for (const d of DIGEST_NAMES) if (sameBytes(buf, el, DIGEST_ALGORITHM_ID[d])) return d;
   const alg = readAlgorithm(buf, el, what);
   const digest = alg.name === undefined ? undefined : DIGESTS[alg.name];
   if (digest !== undefined && paramsAbsentOrNull(buf, alg)) return digest;
@@ -145,10 +157,22 @@ function readPssParams(buf: Buffer, alg: AlgorithmId, digest: DigestName): numbe
   return salt;
 }
 
+const SIGNATURE_ALGORITHMS_BY_DIGEST: Readonly<Record<DigestName, readonly SignatureAlgorithm[]>> = {
+  sha256: SIGNATURE_ALGORITHMS.filter((a) => a.endsWith('sha256')),
+  sha384: SIGNATURE_ALGORITHMS.filter((a) => a.endsWith('sha384')),
+  sha512: SIGNATURE_ALGORITHMS.filter((a) => a.endsWith('sha512')),
+};
+
 const PKCS1: Partial<Record<OidName, DigestName>> = { sha256WithRSA: 'sha256', sha384WithRSA: 'sha384', sha512WithRSA: 'sha512' };
 const ECDSA: Partial<Record<OidName, DigestName>> = { ecdsaWithSha256: 'sha256', ecdsaWithSha384: 'sha384', ecdsaWithSha512: 'sha512' };
 
 function readSignatureAlgorithm(buf: Buffer, el: DerElement, digest: DigestName): { algorithm: SignatureAlgorithm; saltLength: number | undefined } {
+  // Fast path: exactly the identifier qshield writes for an algorithm with this digest.
+  for (const candidate of SIGNATURE_ALGORITHMS_BY_DIGEST[digest]) {
+    if (sameBytes(buf, el, SIGNATURE_ALGORITHM_ID[candidate])) {
+      return { algorithm: candidate, saltLength: candidate.startsWith('rsa-pss') ? DIGEST_LENGTH[digest] : undefined };
+    }
+  }
   const alg = readAlgorithm(buf, el, 'signatureAlgorithm');
   let kind: 'ecdsa' | 'rsa-pkcs1' | 'rsa-pss';
   let saltLength: number | undefined;
@@ -180,8 +204,11 @@ function readSignatureAlgorithm(buf: Buffer, el: DerElement, digest: DigestName)
 
 const ATTRIBUTE_BITS: Partial<Record<OidName, number>> = { contentType: 1, messageDigest: 2, signingTime: 4, qshieldDestination: 8, qshieldMessageId: 16 };
 
+const KNOWN_ATTRIBUTES = ['contentType', 'messageDigest', 'signingTime', 'qshieldDestination', 'qshieldMessageId'] as const;
+
 interface AttributeValues {
-  contentType?: string;
+  /** Set when a contentType attribute was read: whether it names id-data. */
+  contentIsData?: boolean;
   messageDigest?: Buffer;
   signingTime?: Date;
   destination?: Destination;
@@ -196,10 +223,10 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
   while (!c.done) {
     if (++count > MAX_SIGNED_ATTRIBUTES) throw malformed(`more than ${MAX_SIGNED_ATTRIBUTES} signed attributes`);
     const attr = DerCursor.inside(buf, c.next(TAG.sequence, 'attribute'), 'attribute');
-    const type = oidKey(buf, attr.next(TAG.oid, 'attribute type'), 'attribute type');
+    const typeEl = attr.next(TAG.oid, 'attribute type');
     const valuesEl = attr.next(TAG.set, 'attribute values');
     attr.finish('attribute');
-    const name = oidName(type);
+    const name = KNOWN_ATTRIBUTES.find((a) => sameBytes(buf, typeEl, OID_DER[a]));
     const bit = name === undefined ? 0 : (ATTRIBUTE_BITS[name] ?? 0);
     if (bit === 0) continue; // attributes qshield does not read are left to their owners
     // RFC 5652 11: these attribute types appear once and hold exactly one value.
@@ -209,7 +236,10 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
     const value = values.any(name as string);
     values.finish(`${name as string}: more than one value`);
     switch (name) {
-      case 'contentType': out.contentType = oidKey(buf, value, 'contentType'); break;
+      case 'contentType':
+        if (value.tag !== TAG.oid) throw malformed('contentType: expected an object identifier');
+        out.contentIsData = sameBytes(buf, value, OID_DER.data);
+        break;
       case 'messageDigest':
         if (value.tag !== TAG.octetString) throw malformed('messageDigest: expected OCTET STRING');
         out.messageDigest = contentOf(buf, value);
@@ -222,7 +252,6 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
   return out;
 }
 
-const DATA_KEY = OID_DER.data.subarray(2).toString('latin1');
 
 /**
  * Reads the SignedData inside a ContentInfo's [0] EXPLICIT wrapper.
@@ -239,8 +268,7 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
   sd.next(TAG.set, 'digestAlgorithms');
 
   const eci = DerCursor.inside(buf, sd.next(TAG.sequence, 'encapContentInfo'), 'encapContentInfo');
-  const eContentType = oidKey(buf, eci.next(TAG.oid, 'eContentType'), 'eContentType');
-  if (eContentType !== DATA_KEY) throw malformed('encapsulated content type is not id-data');
+  if (!sameBytes(buf, eci.next(TAG.oid, 'eContentType'), OID_DER.data)) throw malformed('encapsulated content type is not id-data');
   const eContentWrap = eci.optional(TAG.ctx(0), 'eContent');
   eci.finish('encapContentInfo');
   if (eContentWrap === undefined) throw malformed('detached content is not supported: the content must be encapsulated');
@@ -272,8 +300,8 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
   si.finish('SignerInfo');
 
   const attrs = readSignedAttributes(buf, attrsEl);
-  if (attrs.contentType === undefined || attrs.messageDigest === undefined) throw malformed('contentType and messageDigest signed attributes are required');
-  if (attrs.contentType !== eContentType) throw malformed('contentType attribute differs from the encapsulated content type');
+  if (attrs.contentIsData === undefined || attrs.messageDigest === undefined) throw malformed('contentType and messageDigest signed attributes are required');
+  if (!attrs.contentIsData) throw malformed('contentType attribute differs from the encapsulated content type');
   if (attrs.messageDigest.length !== DIGEST_LENGTH[digest]) throw new EnvelopeError('SIGNATURE_INVALID', 'messageDigest has the wrong length for its algorithm');
 
   const signedAttrs = Buffer.from(bytesOf(buf, attrsEl));
