@@ -20,6 +20,9 @@ export default defineConfig({
           hookTimeout: 300_000,
           // Integration files share real services; run them one file at a time on 2 cores.
           fileParallelism: false,
+          // One Kubernetes API per run (test/k8s; files opt in with useKubernetes()), started
+          // first because it comes up in the background while RabbitMQ starts.
+          globalSetup: ['test/k8s/global-setup.ts', 'test/harness/rabbitmq-global-setup.ts'],
         },
       },
     ],

@@ -2,13 +2,14 @@
 import { bundleCommand } from './commands/bundle.ts';
 import { caCommand } from './commands/ca.ts';
 import { demoCommand } from './commands/demo.ts';
+import { gatewayCommand } from './commands/gateway.ts';
 import { openCommand } from './commands/open.ts';
 import { sealCommand } from './commands/seal.ts';
 import { svidCommand } from './commands/svid.ts';
 import { reportError } from './errors.ts';
 import { EXIT, type CliIo, type Command } from './io.ts';
 
-const COMMANDS: readonly Command[] = [caCommand, svidCommand, bundleCommand, sealCommand, openCommand, demoCommand];
+const COMMANDS: readonly Command[] = [caCommand, svidCommand, bundleCommand, sealCommand, openCommand, gatewayCommand, demoCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCsr, csrToPem, parseTrustBundleJwks, parseTrustBundlePem } from '../../lib/identity/index.ts';
 import { expiredLeaf, issueLeaf, testKeyPair } from '../../test/pki/index.ts';
@@ -116,6 +117,21 @@ describe('qshield svid issue / verify', () => {
     expect((await cli('svid', 'verify', '--bundle', 'junk.crt', 'checkout.crt')).err).toMatch(/\[ERR_PEM_INVALID\]/);
     const missing = await cli('svid', 'verify', '--bundle', 'ca/bundle.pem', 'nope.crt');
     expect([missing.code, missing.err]).toEqual([1, 'qshield svid: cannot read certificate nope.crt: ENOENT [ERR_FILE_IO]\n']);
+  });
+
+  it('answers any corrupted certificate or bundle file with exit 1 and a coded reason, never a crash (fuzz)', async () => {
+    const chain = readFileSync(at('checkout.crt'), 'utf8');
+    const bundle = readFileSync(at('ca/bundle.pem'), 'utf8');
+    await fc.assert(fc.asyncProperty(fc.boolean(), fc.nat(), fc.string({ maxLength: 4 }), fc.nat(4), async (inBundle, pos, insert, cut) => {
+      const original = inBundle ? bundle : chain;
+      const i = pos % original.length;
+      writeFileSync(at('fuzz.pem'), original.slice(0, i) + insert + original.slice(i + cut));
+      const r = inBundle
+        ? await cli('svid', 'verify', '--bundle', 'fuzz.pem', 'checkout.crt')
+        : await cli('svid', 'verify', '--bundle', 'ca/bundle.pem', 'fuzz.pem');
+      if (r.code === 0) expect(r.out).toBe('spiffe://bank.example/ns/pay/sa/checkout\n'); // e.g. a change in text outside the PEM blocks
+      else expect([r.code, r.err]).toEqual([1, expect.stringMatching(/^qshield svid: .+ \[ERR_[A-Z_]+\]\n$/)]);
+    }), { numRuns: 150 });
   });
 
   it.each([

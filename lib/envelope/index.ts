@@ -1,5 +1,6 @@
 // Message protection envelopes: CMS Integrity, Privacy and Confidentiality (docs/envelope.md).
 export { seal, type SealOptions } from './seal.ts';
+export { inspect, type Inspection } from './inspect.ts';
 export { open, type OpenOptions, type OpenPolicy, type Opened, type OpenedSigner } from './open.ts';
 export { createSigner, type Signer, type SignerOptions } from './signer.ts';
 export { createKeyring, Keyring, DEFAULT_KEY_CACHE_SIZE, type KeyringEntry, type KeyringOptions, type KeyringKey } from './keyring.ts';

@@ -122,7 +122,7 @@ function cmsContentType(bytes: Buffer): DerElement | undefined {
 }
 
 /** A CMS ContentInfo's type and its [0] content, or undefined for bytes that are not CMS at all. */
-function readContentInfo(bytes: Buffer): { name: string | undefined; wrapper: DerElement } | undefined {
+export function readContentInfo(bytes: Buffer): { name: string | undefined; wrapper: DerElement } | undefined {
   const contentInfo = cmsContentType(bytes);
   if (contentInfo === undefined) return undefined;
   const c = DerCursor.inside(bytes, contentInfo, 'ContentInfo');

@@ -3,6 +3,7 @@
 import { BROKER_CODES } from './codes/broker.ts';
 import { CORE_CODES } from './codes/core.ts';
 import { ENVELOPE_CODES } from './codes/envelope.ts';
+import { GATEWAY_CODES } from './codes/gateway.ts';
 import { IDENTITY_CODES } from './codes/identity.ts';
 import { OBSERVABILITY_CODES } from './codes/observability.ts';
 import { POLICY_CODES } from './codes/policy.ts';
@@ -16,6 +17,7 @@ export const ERROR_CODES = {
   ...ENVELOPE_CODES,
   ...POLICY_CODES,
   ...BROKER_CODES,
+  ...GATEWAY_CODES,
   ...OBSERVABILITY_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -9,7 +9,7 @@ export {
   privateKeyToPem, keysMatch, type KeyType, type KeyPair,
 } from './keys.ts';
 export { decodePem, encodePem, type PemBlock } from './pem.ts';
-export { toCertificate, parseCertificatesPem, certificateToPem, factsOf, type CertificateInput } from './certificates.ts';
+export { toCertificate, parseCertificatesPem, certificateToPem, factsOf, publicKeyOf, type CertificateInput } from './certificates.ts';
 export type { CertificateFacts } from './x509-facts.ts';
 export { createCsr, csrToPem, verifyCsr, MAX_CSR_BYTES, type VerifiedCsr } from './csr.ts';
 export { CertificateAuthority, CA_DEFAULTS, type CreateCaOptions, type IssueSvidRequest, type IssuedSvid } from './ca.ts';
@@ -23,3 +23,4 @@ export {
   type SvidPurpose, type ValidateSvidOptions, type ValidatedSvid, type SvidChainInput,
 } from './validate-svid.ts';
 export { validatePeerSvid, peerChain } from './tls-peer.ts';
+export { loadOwnSvid, type OwnSvid } from './own-svid.ts';

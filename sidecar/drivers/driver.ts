@@ -30,7 +30,7 @@ export interface OutgoingMessage {
   readonly replyTo?: string | undefined;
   /** Media type of the body, e.g. `application/pkcs7-mime`. */
   readonly contentType?: string | undefined;
-  /** User properties: names `[A-Za-z_][A-Za-z0-9_.]*` (≤ 128), values ≤ 8 KiB, at most 64. */
+  /** User properties: names `[A-Za-z_][A-Za-z0-9_.]*` (≤ 128), values ≤ 8 KiB, at most 64 and 32 KiB together. */
   readonly properties?: Readonly<Record<string, string>> | undefined;
 }
 

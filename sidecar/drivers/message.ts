@@ -22,6 +22,8 @@ export interface StoredMessage {
 export const MAX_PROPERTIES = 64;
 export const MAX_PROPERTY_NAME = 128;
 export const MAX_PROPERTY_VALUE_BYTES = 8192;
+/** All names and values together: they travel in one AMQP header table (amqplib encodes at most 64 KiB). */
+export const MAX_PROPERTIES_BYTES = 32 * 1024;
 /** Longest expiry accepted: MQ's Expiry field counts tenths of a second in a signed 32-bit integer. */
 export const MAX_EXPIRY_MS = 214_748_364_700;
 
@@ -99,6 +101,7 @@ function checkProperties(properties: Readonly<Record<string, string>> | undefine
     throw bad('ERR_BROKER_BAD_PROPERTY', `at most ${MAX_PROPERTIES} properties are allowed`, { count: entries.length });
   }
   const out: Record<string, string> = {};
+  let total = 0;
   for (const [name, value] of entries) {
     if (name.length > MAX_PROPERTY_NAME || !PROPERTY_NAME.test(name)) {
       throw bad('ERR_BROKER_BAD_PROPERTY', 'a property name must match [A-Za-z_][A-Za-z0-9_.]* and be at most 128 characters', {
@@ -107,6 +110,10 @@ function checkProperties(properties: Readonly<Record<string, string>> | undefine
     }
     if (typeof value !== 'string' || Buffer.byteLength(value) > MAX_PROPERTY_VALUE_BYTES) {
       throw bad('ERR_BROKER_BAD_PROPERTY', `a property value must be a string of at most ${MAX_PROPERTY_VALUE_BYTES} bytes`, { property: name });
+    }
+    total += name.length + Buffer.byteLength(value);
+    if (total > MAX_PROPERTIES_BYTES) {
+      throw bad('ERR_BROKER_BAD_PROPERTY', `properties take at most ${MAX_PROPERTIES_BYTES} bytes together`, { property: name });
     }
     out[name] = value;
   }

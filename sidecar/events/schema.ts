@@ -14,6 +14,7 @@ export const CONNECTION_REFUSED_CODES = [
   'identity-invalid', // the client certificate failed SVID validation (expired, foreign CA, …)
   'no-client-certificate', // the handshake carried no client certificate
   'tls-too-weak', // TLS version or key exchange weaker than the channel requires
+  'unknown-channel', // the connection named no channel of the queue manager and none is the default
   'peer-quarantined', // the peer is under adaptive quarantine
 ] as const;
 export const CONNECTION_ACCEPTED_CODES = ['peer-allowed', 'peer-mapped'] as const;

@@ -31,6 +31,7 @@ export const IDENTITY_CODES = {
   ERR_SVID_UNKNOWN_ISSUER: { status: 401, retry: false, summary: 'The chain does not lead to a root in the trust bundle.' },
   ERR_SVID_SIGNATURE_INVALID: { status: 401, retry: false, summary: 'A certificate\'s signature does not verify with its issuer\'s key.' },
   ERR_SVID_ISSUER_NOT_CA: { status: 401, retry: false, summary: 'A certificate that issued another on the path is not a CA with keyCertSign.' },
+  ERR_SVID_KEY_MISMATCH: { status: 500, retry: false, summary: 'A workload\'s own private key does not belong to its SVID.' },
   ERR_SVID_CHAIN_REJECTED: { status: 401, retry: false, summary: 'TLS verification refused the peer\'s chain for a reason with no more specific code.' },
   ERR_SVID_PATH_TOO_LONG: { status: 401, retry: false, summary: 'The chain is longer than a CA\'s path length constraint or the validator allows.' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -1,6 +1,6 @@
 // A delivery held by the memory driver: ack forgets the message, release puts it back at its
 // original position, and a simulated outage marks it lost (the message is back already).
-import { AppError } from '../../../lib/errors/index.ts';
+import { lostError, settledError } from '../delivery-errors.ts';
 import type { Delivery, DeliveryState, Message } from '../driver.ts';
 
 export interface MemoryDeliveryHooks {
@@ -58,14 +58,4 @@ export class MemoryDelivery implements Delivery {
     this.#state = 'lost';
     this.#hooks.settled(this, 'lost');
   }
-}
-
-export function lostError(delivery: Delivery): AppError {
-  return new AppError('ERR_BROKER_DELIVERY_LOST', 'the broker connection was lost before the ack; the message is back on its queue', {
-    details: { messageId: delivery.message.messageId },
-  });
-}
-
-export function settledError(delivery: Delivery, was: 'acked' | 'released'): AppError {
-  return new AppError('ERR_BROKER_DELIVERY_SETTLED', `the delivery was ${was} already`, { details: { messageId: delivery.message.messageId } });
 }

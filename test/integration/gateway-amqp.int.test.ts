@@ -1,0 +1,177 @@
+// The gateway in front of a real RabbitMQ (the harness's node), configured as a deployment
+// would be (amqp URL without credentials, credentials from files): round trips with the MQ
+// REST API, settling of gets against real acks, and a broker restart mid-traffic: prompt 503s
+// while it is away, /readyz not ready, then recovery with no confirmed message lost.
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RabbitMqBroker } from '../harness/rabbitmq.ts';
+import { issueLeaf, type TestLeaf } from '../pki/index.ts';
+import { app, call, connectOptions, Q, startGatewayFixture, testBundle, type GatewayFixture } from '../support/gateway-fixture.ts';
+
+const broker = new RabbitMqBroker(inject('rabbitmq'));
+const QUEUES = (testBundle() as { queues: { name: string }[] }).queues.map((q) => q.name);
+let gw: GatewayFixture;
+let producer: TestLeaf;
+let secrets: string;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  await broker.deleteQueues(QUEUES);
+  secrets = mkdtempSync(join(tmpdir(), 'qshield-amqp-secrets-'));
+  const url = new URL(broker.url);
+  writeFileSync(join(secrets, 'username'), `${decodeURIComponent(url.username)}\n`);
+  writeFileSync(join(secrets, 'password'), `${decodeURIComponent(url.password)}\n`);
+  url.username = '';
+  url.password = '';
+  gw = await startGatewayFixture({
+    config: {
+      broker: { driver: 'amqp', url: url.toString(), usernameFile: join(secrets, 'username'), passwordFile: join(secrets, 'password'), operationTimeout: '5s' },
+    },
+  });
+  producer = issueLeaf(app('producer'));
+  const end = Date.now() + 30_000;
+  while (!gw.running.gateway.readiness().ok && Date.now() < end) await sleep(50);
+});
+afterAll(async () => {
+  await gw?.close();
+  if (await broker.isRunning()) await broker.deleteQueues(QUEUES);
+  rmSync(secrets, { recursive: true, force: true });
+});
+
+describe('the MQ REST API over RabbitMQ', () => {
+  it('round-trips persistent and non-persistent messages with their descriptors', async () => {
+    const c = gw.client(producer);
+    const corr = `ID:${'0a'.repeat(24)}`;
+    const put = await call(c, 'POST', Q('APP.IN'), { body: 'durable', headers: { 'ibm-mq-md-persistence': 'persistent', 'ibm-mq-md-correlationId': corr, 'ibm-mq-md-priority': '3' } });
+    expect(put.status).toBe(201);
+    expect((await call(c, 'POST', Q('APP.IN'), { body: 'fleeting' })).status).toBe(201);
+    const first = await call(c, 'DELETE', Q('APP.IN'));
+    expect(first.text).toBe('durable');
+    expect(first.headers).toMatchObject({ 'ibm-mq-md-messageid': put.headers['ibm-mq-md-messageid'], 'ibm-mq-md-correlationid': corr, 'ibm-mq-md-persistence': 'persistent' });
+    expect((await call(c, 'DELETE', Q('APP.IN'))).text).toBe('fleeting');
+    expect((await call(c, 'DELETE', Q('APP.IN'))).status).toBe(204);
+  });
+
+  it('selects by correlation id, browses, lists and long-polls', async () => {
+    const c = gw.client(producer, { connections: 2 });
+    for (const n of [1, 2, 3]) await call(c, 'POST', Q('APP.OUT'), { body: `m${n}`, headers: { 'ibm-mq-md-correlationId': `ID:${String(n).repeat(48)}` } });
+    expect((await call(c, 'DELETE', `${Q('APP.OUT')}?correlationId=ID:${'2'.repeat(48)}`)).text).toBe('m2');
+    expect((await call(c, 'GET', Q('APP.OUT'))).text).toBe('m1');
+    const list = await call(c, 'GET', '/ibmmq/rest/v3/messaging/qmgr/QM1/queue/APP.OUT/messagelist');
+    expect((list.json as { messages: unknown[] }).messages).toHaveLength(2);
+    expect((await call(c, 'DELETE', Q('APP.OUT'))).text).toBe('m1');
+    expect((await call(c, 'DELETE', Q('APP.OUT'))).text).toBe('m3');
+    const waiting = call(c, 'DELETE', `${Q('APP.OUT')}?wait=5000`);
+    await sleep(200);
+    await call(c, 'POST', Q('APP.OUT'), { body: 'arrived' });
+    expect((await waiting).text).toBe('arrived');
+  });
+
+  it('stores a retried put with the same message id once', async () => {
+    const c = gw.client(producer, { connections: 3 });
+    const id = `ID:${'be'.repeat(24)}`;
+    const replies = await Promise.all(Array.from({ length: 6 }, () => call(c, 'POST', Q('APP.IN'), { body: 'one', headers: { 'ibm-mq-md-messageId': id, 'ibm-mq-md-persistence': 'persistent' } })));
+    expect(replies.map((r) => r.status)).toEqual(Array(6).fill(201));
+    expect((await call(c, 'DELETE', Q('APP.IN'))).headers['ibm-mq-md-messageid']).toBe(id);
+    expect((await call(c, 'DELETE', Q('APP.IN'))).status).toBe(204);
+  });
+
+  it('publishes to a topic through the topic exchange', async () => {
+    const subscription = await gw.driver.subscribe('prices/#');
+    const put = await call(gw.client(producer), 'POST', '/ibmmq/rest/v3/messaging/qmgr/QM1/topic/prices/fx/message', { body: '1.09' });
+    expect(put.status).toBe(201);
+    const { value } = await subscription[Symbol.asyncIterator]().next();
+    expect(value?.message.body.toString()).toBe('1.09');
+    await value?.ack();
+    await subscription.close();
+  });
+
+  it('returns a message to the queue when the client disconnects in the middle of the response', async () => {
+    const c = gw.client(producer);
+    const big = Buffer.alloc(4 * 1024 * 1024 - 1, 0x71);
+    expect((await call(c, 'POST', Q('APP.OUT'), { body: big, headers: { 'content-type': 'application/octet-stream', 'ibm-mq-md-persistence': 'persistent' } })).status).toBe(201);
+    const url = new URL(gw.url);
+    const socket = await new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
+      const s = tlsConnect({ host: url.hostname, port: Number(url.port), ...connectOptions(gw.ca, producer) }, () => resolve(s));
+      s.once('error', reject);
+    });
+    socket.pause();
+    socket.write(`DELETE ${Q('APP.OUT')} HTTP/1.1\r\nhost: gw\r\nibm-mq-rest-csrf-token: x\r\n\r\n`);
+    await sleep(500);
+    socket.destroy();
+    await sleep(300);
+    const again = await call(c, 'DELETE', Q('APP.OUT'));
+    expect(again.status).toBe(200);
+    expect(again.body.equals(big)).toBe(true);
+  });
+});
+
+describe('a broker restart mid-traffic', () => {
+  it('answers 503 promptly while the broker is away, then recovers with no confirmed message lost', async () => {
+    const c = gw.client(producer, { connections: 4 });
+    const confirmed = new Set<string>();
+    const attempted = new Set<string>();
+    const outageReplies: { status: number; code: string | undefined; ms: number }[] = [];
+    let outage = false;
+    let running = true;
+    let n = 0;
+    const producers = Array.from({ length: 3 }, async () => {
+      while (running) {
+        const body = `msg-${n++}`;
+        attempted.add(body);
+        const started = Date.now();
+        try {
+          const reply = await call(c, 'POST', Q('APP.IN'), { body, headers: { 'ibm-mq-md-persistence': 'persistent' } });
+          if (reply.status === 201) confirmed.add(body);
+          else if (outage) outageReplies.push({ status: reply.status, code: reply.headers['qshield-error-code'] as string | undefined, ms: Date.now() - started });
+          if (reply.status !== 201) await sleep(50);
+        } catch {
+          await sleep(50);
+        }
+      }
+    });
+    await sleep(500);
+    const stopping = broker.stop();
+    outage = true;
+    const end = Date.now() + 60_000;
+    while (gw.running.gateway.readiness().ok && Date.now() < end) await sleep(50);
+    const readyz = await fetch(`${gw.running.observability.admin.url}/readyz`);
+    expect(readyz.status).toBe(503);
+    await stopping;
+    // A waiting get during the outage also answers at once.
+    const started = Date.now();
+    const get = await call(c, 'DELETE', `${Q('APP.IN')}?wait=20000`);
+    expect(get.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await sleep(500);
+    await broker.start();
+    outage = false;
+    const back = Date.now() + 60_000;
+    while (!gw.running.gateway.readiness().ok && Date.now() < back) await sleep(100);
+    expect(gw.running.gateway.readiness()).toEqual({ ok: true });
+    await sleep(500);
+    running = false;
+    await Promise.all(producers);
+
+    expect(outageReplies.length).toBeGreaterThan(0);
+    for (const r of outageReplies) {
+      expect(r.status).toBe(503);
+      expect(r.code).toMatch(/^ERR_BROKER_(UNAVAILABLE|CONNECTION_BROKEN)$/);
+      expect(r.ms).toBeLessThan(2000);
+    }
+    // Everything confirmed is still there (a put in doubt may be there too), each at least once.
+    const received = new Set<string>();
+    for (;;) {
+      const got = await call(c, 'DELETE', Q('APP.IN'));
+      if (got.status === 204) break;
+      expect(got.status).toBe(200);
+      received.add(got.text);
+    }
+    for (const body of confirmed) expect(received.has(body), body).toBe(true);
+    for (const body of received) expect(attempted.has(body), body).toBe(true);
+    expect(confirmed.size).toBeGreaterThan(10);
+  });
+});
