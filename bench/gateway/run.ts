@@ -3,7 +3,7 @@
 // with amqplib straight to RabbitMQ (confirmed publish, acked get), in the same run, for 1 KiB
 // and 64 KiB bodies and 1 and 32 concurrent clients. Run: npm run bench:gateway
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,8 @@ const queueName = (mode: 'gw' | 'direct', i: number) => `BENCH.${mode.toUpperCas
 
 interface Point {
   readonly mode: 'direct' | 'gateway';
+  /** CPU milliseconds per round trip of the client (this process), the gateway and the broker. */
+  readonly cpuMs: { readonly client: number; readonly gateway: number; readonly broker: number };
   readonly size: number;
   readonly clients: number;
   readonly roundTripsPerSec: number;
@@ -39,8 +41,34 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
+/** Processes whose CPU time is sampled around each measurement (Linux /proc). */
+const watched: { gateway?: number; broker?: number } = {};
+
+/** CPU seconds (user + system) a process has used so far; 0 when it cannot be read. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
+
+function cpuNow(): { client: number; gateway: number; broker: number } {
+  const self = process.cpuUsage();
+  return { client: (self.user + self.system) / 1e6, gateway: cpuSeconds(watched.gateway), broker: cpuSeconds(watched.broker) };
+}
+
+interface Run {
+  readonly latencies: number[];
+  readonly seconds: number;
+  readonly errors: number;
+  readonly cpu: { client: number; gateway: number; broker: number };
+}
+
 /** Runs `clients` loops of `roundTrip(i)` for the warm-up, then measures for MEASURE_MS. */
-async function drive(clients: number, roundTrip: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number; errors: number }> {
+async function drive(clients: number, roundTrip: (i: number) => Promise<void>): Promise<Run> {
   let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
   const latencies: number[] = [];
   let errors = 0;
@@ -59,16 +87,23 @@ async function drive(clients: number, roundTrip: (i: number) => Promise<void>): 
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   phase = 'measure';
   const start = performance.now();
+  const cpuStart = cpuNow();
   await new Promise((r) => setTimeout(r, MEASURE_MS));
+  const cpuEnd = cpuNow();
   const seconds = (performance.now() - start) / 1000;
   phase = 'stop';
   await Promise.all(loops);
-  return { latencies, seconds, errors };
+  const cpu = { client: cpuEnd.client - cpuStart.client, gateway: cpuEnd.gateway - cpuStart.gateway, broker: cpuEnd.broker - cpuStart.broker };
+  return { latencies, seconds, errors, cpu };
 }
 
-function point(mode: Point['mode'], size: number, clients: number, run: { latencies: number[]; seconds: number; errors: number }): Point {
+function point(mode: Point['mode'], size: number, clients: number, run: Run): Point {
   const sorted = [...run.latencies].sort((a, b) => a - b);
-  return { mode, size, clients, roundTripsPerSec: run.latencies.length / run.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: run.errors };
+  const perRoundTrip = (s: number) => (s * 1000) / Math.max(1, run.latencies.length);
+  return {
+    mode, size, clients, roundTripsPerSec: run.latencies.length / run.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: run.errors,
+    cpuMs: { client: perRoundTrip(run.cpu.client), gateway: perRoundTrip(run.cpu.gateway), broker: perRoundTrip(run.cpu.broker) },
+  };
 }
 
 // --- direct: amqplib, one connection and confirm channel per client ---
@@ -77,13 +112,14 @@ async function direct(url: string, size: number, clients: number): Promise<Point
   const body = Buffer.alloc(size, 0x61);
   const conns = await Promise.all(Array.from({ length: clients }, () => amqp.connect(url, { noDelay: true })));
   const channels: ConfirmChannel[] = await Promise.all(conns.map((c) => c.createConfirmChannel()));
-  await Promise.all(channels.map((ch, i) => ch.assertQueue(queueName('direct', i), { durable: true })));
+  // The same queues the amqp driver declares: durable, priorities 0–9, a depth limit.
+  await Promise.all(channels.map((ch, i) => ch.assertQueue(queueName('direct', i), { durable: true, arguments: { 'x-max-priority': 9, 'x-max-length': 100_000, 'x-overflow': 'reject-publish' } })));
   await Promise.all(channels.map((ch, i) => ch.purgeQueue(queueName('direct', i))));
   const run = await drive(clients, async (i) => {
     const ch = channels[i] as ConfirmChannel;
     const q = queueName('direct', i);
     await new Promise<void>((resolve, reject) => {
-      ch.sendToQueue(q, body, { persistent: PERSISTENCE === 'persistent', contentType: 'text/plain' }, (err) => (err ? reject(err) : resolve()));
+      ch.publish('', q, body, { persistent: PERSISTENCE === 'persistent', contentType: 'text/plain', mandatory: true, priority: 0 }, (err) => (err ? reject(err) : resolve()));
     });
     const msg = await ch.get(q, { noAck: false });
     if (msg === false) throw new Error('no message');
@@ -143,7 +179,10 @@ async function startGatewayProcess(dir: string, brokerUrl: string): Promise<{ ch
     listen: { host: '127.0.0.1', port: 0 },
     identity: { certificateFile: 'svid.crt', keyFile: 'svid.key', trustBundleFile: 'bundle.pem' },
     policyBundleFile: 'policy.json',
-    broker: GATEWAY_DRIVER === 'memory' ? { driver: 'memory' } : { driver: 'amqp', url: amqpUrl.toString(), usernameFile: 'username', passwordFile: 'password' },
+    broker: GATEWAY_DRIVER === 'memory' ? { driver: 'memory' } : {
+      driver: 'amqp', url: amqpUrl.toString(), usernameFile: 'username', passwordFile: 'password',
+      ...(process.env.BENCH_GET_CHANNELS === undefined ? {} : { getChannels: Number(process.env.BENCH_GET_CHANNELS) }),
+    },
     admin: { host: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
   }));
@@ -194,11 +233,22 @@ async function main(): Promise<void> {
   if (started) await broker.start({ fresh: true });
   const dir = mkdtempSync(join(tmpdir(), 'qshield-bench-gateway-'));
   const gateway = await startGatewayProcess(dir, broker.url);
+  watched.gateway = gateway.child.pid;
+  try {
+    watched.broker = Number(readFileSync(join(broker.env.baseDir, 'node.pid'), 'utf8').trim());
+  } catch {
+    // an outside broker: its CPU is not sampled
+  }
   const results: Point[] = [];
   try {
     for (const size of SIZES) {
       for (const clients of CLIENTS) {
         // Alternate the order so that neither side always runs on a warmer broker.
+        if (process.env.BENCH_ONLY_GATEWAY === '1') {
+          // Profiling aid: the gateway side alone.
+          results.push(await viaGateway(gateway.url, gateway.connect, size, clients));
+          continue;
+        }
         const pair = (clients + size) % 2 === 0
           ? [await direct(broker.url, size, clients), await viaGateway(gateway.url, gateway.connect, size, clients)]
           : [await viaGateway(gateway.url, gateway.connect, size, clients), await direct(broker.url, size, clients)];
@@ -225,13 +275,17 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`persistence: ${PERSISTENCE}; warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point; gateway: a separate process, TLS 1.3 X25519MLKEM768, ${GATEWAY_DRIVER} driver`);
   console.log('');
-  console.log('| body | clients | direct round trips/s | gateway round trips/s | ratio | direct p50 / p99 ms | gateway p50 / p99 ms | added p50 ms | errors |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| body | clients | direct round trips/s | gateway round trips/s | ratio | direct p50 / p99 ms | gateway p50 / p99 ms | added p50 ms | CPU µs per round trip, direct: client + broker | gateway: client + gateway + broker | errors |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const size of SIZES) {
     for (const clients of CLIENTS) {
-      const d = results.find((r) => r.mode === 'direct' && r.size === size && r.clients === clients) as Point;
+      const d = results.find((r) => r.mode === 'direct' && r.size === size && r.clients === clients);
       const g = results.find((r) => r.mode === 'gateway' && r.size === size && r.clients === clients) as Point;
-      console.log(`| ${size / 1024} KiB | ${clients} | ${fmt(d.roundTripsPerSec)} | ${fmt(g.roundTripsPerSec)} | ${fmt(g.roundTripsPerSec / d.roundTripsPerSec, 2)} | ${fmt(d.p50Ms, 2)} / ${fmt(d.p99Ms, 2)} | ${fmt(g.p50Ms, 2)} / ${fmt(g.p99Ms, 2)} | ${fmt(g.p50Ms - d.p50Ms, 2)} | ${d.errors + g.errors} |`);
+      if (d === undefined) {
+        console.log(`| ${size / 1024} KiB | ${clients} | | ${fmt(g.roundTripsPerSec)} | | | ${fmt(g.p50Ms, 2)} / ${fmt(g.p99Ms, 2)} | | | ${fmt(g.cpuMs.client * 1000)} + ${fmt(g.cpuMs.gateway * 1000)} + ${fmt(g.cpuMs.broker * 1000)} | ${g.errors} |`);
+        continue;
+      }
+      console.log(`| ${size / 1024} KiB | ${clients} | ${fmt(d.roundTripsPerSec)} | ${fmt(g.roundTripsPerSec)} | ${fmt(g.roundTripsPerSec / d.roundTripsPerSec, 2)} | ${fmt(d.p50Ms, 2)} / ${fmt(d.p99Ms, 2)} | ${fmt(g.p50Ms, 2)} / ${fmt(g.p99Ms, 2)} | ${fmt(g.p50Ms - d.p50Ms, 2)} | ${fmt(d.cpuMs.client * 1000)} + ${fmt(d.cpuMs.broker * 1000)} | ${fmt(g.cpuMs.client * 1000)} + ${fmt(g.cpuMs.gateway * 1000)} + ${fmt(g.cpuMs.broker * 1000)} | ${d.errors + g.errors} |`);
     }
   }
 }
