@@ -181,7 +181,8 @@ async function startGatewayProcess(dir: string, brokerUrl: string): Promise<{ ch
     policyBundleFile: 'policy.json',
     broker: GATEWAY_DRIVER === 'memory' ? { driver: 'memory' } : {
       driver: 'amqp', url: amqpUrl.toString(), usernameFile: 'username', passwordFile: 'password',
-      ...(process.env.BENCH_GET_CHANNELS === undefined ? {} : { getChannels: Number(process.env.BENCH_GET_CHANNELS) }),
+      // As many get channels as clients, as a deployment with that many consumers would configure.
+      getChannels: Number(process.env.BENCH_GET_CHANNELS ?? Math.max(...CLIENTS)),
     },
     admin: { host: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
@@ -273,7 +274,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`persistence: ${PERSISTENCE}; warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point; gateway: a separate process, TLS 1.3 X25519MLKEM768, ${GATEWAY_DRIVER} driver`);
+  console.log(`persistence: ${PERSISTENCE}; warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point; gateway: a separate process, TLS 1.3 X25519MLKEM768, ${GATEWAY_DRIVER} driver with ${process.env.BENCH_GET_CHANNELS ?? Math.max(...CLIENTS)} get channels`);
   console.log('');
   console.log('| body | clients | direct round trips/s | gateway round trips/s | ratio | direct p50 / p99 ms | gateway p50 / p99 ms | added p50 ms | CPU µs per round trip, direct: client + broker | gateway: client + gateway + broker | errors |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
