@@ -5,11 +5,12 @@ import { demoCommand } from './commands/demo.ts';
 import { gatewayCommand } from './commands/gateway.ts';
 import { openCommand } from './commands/open.ts';
 import { sealCommand } from './commands/seal.ts';
+import { sidecarCommand } from './commands/sidecar.ts';
 import { svidCommand } from './commands/svid.ts';
 import { reportError } from './errors.ts';
 import { EXIT, type CliIo, type Command } from './io.ts';
 
-const COMMANDS: readonly Command[] = [caCommand, svidCommand, bundleCommand, sealCommand, openCommand, gatewayCommand, demoCommand];
+const COMMANDS: readonly Command[] = [caCommand, svidCommand, bundleCommand, sealCommand, openCommand, gatewayCommand, sidecarCommand, demoCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,12 +1,12 @@
 // Benchmarks seal and open per message, for 1 KiB and 64 KiB payloads, each QoP and key type,
 // each beside the raw node:crypto primitives that message needs (measured in the same run,
 // interleaved round by round), and node-forge's PKCS#7 on the RSA sign-then-encrypt job.
-// Run: npm run bench:envelope   (prints Markdown for bench/RESULTS.md)
+// Run: npm run bench:envelope   (node --expose-gc bench/envelope/run.ts; prints Markdown for bench/RESULTS.md)
 import {
   constants, createCipheriv, createDecipheriv, createHash, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync,
   privateDecrypt, publicEncrypt, randomBytes, sign, verify, type KeyObject,
 } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import forge from 'node-forge';
 import { createKeyring, createSealingContext, createSigner, open, seal, type Keyring, type Signer } from '../../lib/envelope/index.ts';
 import { makeTestPki, type TestIdentity } from '../../test/envelope/pki.ts';
@@ -22,8 +22,14 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Operations per CPU-second of `fn` over about BATCH_MS of CPU time. */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Operations per CPU-second of `fn` over about BATCH_MS of CPU time. Garbage left by the
+ * previous batch is collected first (run with --expose-gc), so no batch pays for another's.
+ */
 function batch(fn: () => void): number {
+  collectGarbage?.();
   let n = 0;
   const start = cpuMs();
   let elapsed: number;
@@ -35,16 +41,24 @@ function batch(fn: () => void): number {
   return (n * 1000) / elapsed;
 }
 
-/**
- * Best rates of several functions over ROUNDS short batches, measured in alternation: on a
- * shared machine other work only ever slows a batch down, so the fastest batch is the closest
- * to the code's own cost, and alternation exposes every function to the same conditions.
- */
-function compare(fns: Record<string, () => void>): Record<string, number> {
+interface Measured {
+  /** The best rate of each function: on a shared machine other work only slows a batch down. */
+  readonly best: Record<string, number>;
+  /** Median over rounds of rate(a) / rate(b) measured back to back: robust to the machine's drift. */
+  ratio(a: string, b: string): number;
+}
+
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+
+/** Rates of several functions over ROUNDS rounds of short batches, measured in alternation. */
+function compare(fns: Record<string, () => void>): Measured {
   for (const fn of Object.values(fns)) for (let i = 0; i < 50; i++) fn(); // warm up
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
   for (let r = 0; r < ROUNDS; r++) for (const [k, fn] of Object.entries(fns)) samples[k]?.push(batch(fn));
-  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, Math.max(...xs)]));
+  return {
+    best: Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, Math.max(...xs)])),
+    ratio: (a, b) => median((samples[a] as number[]).map((x, i) => x / (samples[b] as number[])[i]!)),
+  };
 }
 
 // === Identities ===
@@ -125,7 +139,8 @@ function forgeSignThenEncrypt(signer: TestIdentity, recipient: TestIdentity): (p
 }
 
 // === The cases ===
-interface Row { label: string; raw: number; envelope: number; extra?: string }
+interface Row { label: string; raw: number; envelope: number; /** raw rate / envelope rate, paired median */ ratio: number }
+const row = (label: string, m: Measured, raw = 'raw', env = 'env'): Row => ({ label, raw: m.best[raw] as number, envelope: m.best[env] as number, ratio: m.ratio(raw, env) });
 const rows: Row[] = [];
 const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
 
@@ -143,9 +158,9 @@ for (const kind of ['ec', 'rsa'] as const) {
     const intEnv = seal(payload, { qop: 'integrity', signer, destination });
     const rawSig = rawSign(kind, s.key, payload);
     let m = compare({ raw: () => rawSign(kind, s.key, payload), env: () => seal(payload, { qop: 'integrity', signer, destination }) });
-    rows.push({ label: label('integrity', 'seal'), raw: m.raw as number, envelope: m.env as number });
+    rows.push(row(label('integrity', 'seal'), m));
     m = compare({ raw: () => rawVerify(kind, signerPub, payload, rawSig), env: () => open(intEnv, { trustBundle: pki.bundle, destination, policy: { qop: 'integrity' } }) });
-    rows.push({ label: label('integrity', 'open'), raw: m.raw as number, envelope: m.env as number });
+    rows.push(row(label('integrity', 'open'), m));
 
     // Privacy: the signed inner message is encrypted, so GCM runs over payload + signature overhead.
     const inner = Buffer.alloc(intEnv.length);
@@ -165,7 +180,7 @@ for (const kind of ['ec', 'rsa'] as const) {
       },
       env: () => seal(payload, { qop: 'privacy', signer, recipients: [r.cert], destination }),
     });
-    rows.push({ label: label('privacy', 'seal'), raw: m.raw as number, envelope: m.env as number });
+    rows.push(row(label('privacy', 'seal'), m));
     m = compare({
       raw: () => {
         const cek = rawUnwrap(kind, r.key, rawWrapped);
@@ -174,8 +189,7 @@ for (const kind of ['ec', 'rsa'] as const) {
       },
       env: () => open(privEnv, { keyring, trustBundle: pki.bundle, destination, policy: { qop: 'privacy' } }),
     });
-    rows.push({ label: label('privacy', 'open'), raw: m.raw as number, envelope: m.env as number });
-    const privacySeal = m;
+    rows.push(row(label('privacy', 'open'), m));
 
     // Confidentiality with key reuse: one wrap per REUSE messages, a counter nonce each message.
     const context = createSealingContext({ recipients: [r.cert], count: REUSE, maxAgeSeconds: 3600 });
@@ -193,7 +207,7 @@ for (const kind of ['ec', 'rsa'] as const) {
       },
       env: () => seal(payload, { qop: 'confidentiality', context }),
     });
-    rows.push({ label: label('confidentiality ×32', 'seal'), raw: m.raw as number, envelope: m.env as number });
+    rows.push(row(label('confidentiality ×32', 'seal'), m));
     // Open a stream of REUSE-message generations: each generation's first message unwraps.
     const stream = Array.from({ length: REUSE * 8 }, () => seal(payload, { qop: 'confidentiality', context }));
     const rawStream = Array.from({ length: REUSE * 8 }, (_, i) => ({ gen: Math.floor(i / REUSE), ...rawGcmEncrypt(rawKey, nonce, payload) }));
@@ -214,8 +228,7 @@ for (const kind of ['ec', 'rsa'] as const) {
       },
       env: () => open(stream[si++ % stream.length] as Buffer, { keyring: reader, policy: { qop: 'confidentiality' } }),
     });
-    rows.push({ label: label('confidentiality ×32', 'open'), raw: m.raw as number, envelope: m.env as number });
-    void privacySeal;
+    rows.push(row(label('confidentiality ×32', 'open'), m));
   }
 }
 
@@ -227,16 +240,16 @@ for (const size of [1024, 65536]) {
   const signer = createSigner({ certificates: s.chain, key: s.key, algorithm: 'rsa-pkcs1-sha256' });
   const forgeSeal = forgeSignThenEncrypt(s, r);
   const m = compare({ forge: () => forgeSeal(payload), env: () => seal(payload, { qop: 'privacy', signer, recipients: [r.cert], destination }) });
-  forgeRows.push({ label: `RSA-2048 · ${size === 1024 ? '1 KiB' : '64 KiB'} · sign then encrypt`, raw: m.forge as number, envelope: m.env as number });
+  forgeRows.push(row(`RSA-2048 · ${size === 1024 ? '1 KiB' : '64 KiB'} · sign then encrypt`, m, 'forge', 'env'));
 }
 
 // === Report ===
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`Machine: ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.versions.node}, OpenSSL ${process.versions.openssl}.`);
-console.log(`Method: messages per CPU-second (process.cpuUsage, single thread), best of ${ROUNDS} interleaved batches of ~${BATCH_MS} ms CPU per measurement; one recipient; signatures ECDSA P-256 SHA-256 / RSA-PSS SHA-256; AES-256-GCM.\n`);
+console.log(`Machine: ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.versions.node}, OpenSSL ${process.versions.openssl}; load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`);
+console.log(`Method: messages per CPU-second (process.cpuUsage, single thread); ${ROUNDS} rounds of ~${BATCH_MS} ms CPU batches, raw and envelope back to back; rates are the best batch, overhead and ratios the median of the per-round ratios; one recipient; signatures ECDSA P-256 SHA-256 / RSA-PSS SHA-256; AES-256-GCM.\n`);
 console.log('| message | raw node:crypto (msg/s) | envelope (msg/s) | overhead |');
 console.log('|---|---:|---:|---:|');
-for (const row of rows) console.log(`| ${row.label} | ${fmt(row.raw)} | ${fmt(row.envelope)} | ${((row.raw / row.envelope - 1) * 100).toFixed(0)}% |`);
+for (const r of rows) console.log(`| ${r.label} | ${fmt(r.raw)} | ${fmt(r.envelope)} | ${((r.ratio - 1) * 100).toFixed(0)}% |`);
 
 console.log('\n| key reuse: Confidentiality ×32 vs Privacy | seal | open | round trip |');
 console.log('|---|---:|---:|---:|');
@@ -252,4 +265,4 @@ for (const kind of ['EC P-256', 'RSA-2048']) {
 
 console.log('\n| vs node-forge PKCS#7 (RSA sign then encrypt) | node-forge (msg/s) | qshield seal privacy (msg/s) | ratio |');
 console.log('|---|---:|---:|---:|');
-for (const row of forgeRows) console.log(`| ${row.label} | ${fmt(row.raw)} | ${fmt(row.envelope)} | ${(row.envelope / row.raw).toFixed(0)}x |`);
+for (const r of forgeRows) console.log(`| ${r.label} | ${fmt(r.raw)} | ${fmt(r.envelope)} | ${(1 / r.ratio).toFixed(0)}x |`);

@@ -38,10 +38,14 @@ export interface SignatureScheme {
   readonly digest: DigestName;
 }
 
-export function schemeOf(alg: SignatureAlgorithm): SignatureScheme {
+const SCHEMES = Object.fromEntries(SIGNATURE_ALGORITHMS.map((alg) => {
   const digest = alg.slice(-6) as DigestName;
   const kind = alg.startsWith('ecdsa') ? 'ecdsa' : alg.startsWith('rsa-pss') ? 'rsa-pss' : 'rsa-pkcs1';
-  return { kind, digest };
+  return [alg, Object.freeze({ kind, digest })];
+})) as Readonly<Record<SignatureAlgorithm, SignatureScheme>>;
+
+export function schemeOf(alg: SignatureAlgorithm): SignatureScheme {
+  return SCHEMES[alg];
 }
 
 export function signatureAlgorithmOf(scheme: SignatureScheme): SignatureAlgorithm | undefined {

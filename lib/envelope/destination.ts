@@ -3,7 +3,8 @@
 import { isUtf8 } from 'node:buffer';
 import { DerCursor, TAG, contentOf, type DerElement } from './der-reader.ts';
 import { encode, prim, seq, utf8 } from './der-writer.ts';
-import { EnvelopeError, malformed } from './envelope-error.ts';
+import { AppError } from '../errors/index.ts';
+import { malformed } from './envelope-error.ts';
 import { MAX_MESSAGE_ID_BYTES, MAX_NAME_BYTES } from './limits.ts';
 
 /** Where a message is put: the queue manager and queue (or topic string) it is meant for. */
@@ -13,16 +14,16 @@ export interface Destination {
 }
 
 
-function checkName(what: string, value: string): void {
-  const bytes = Buffer.byteLength(value, 'utf8');
+function checkName(what: string, value: unknown): void {
+  const bytes = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0;
   if (bytes === 0 || bytes > MAX_NAME_BYTES) {
-    throw new EnvelopeError('DESTINATION_MISMATCH', `${what} must be 1 to ${MAX_NAME_BYTES} bytes`);
+    throw new AppError('ERR_INVALID_ARGUMENT', `the destination's ${what} must be a string of 1 to ${MAX_NAME_BYTES} UTF-8 bytes`);
   }
 }
 
 /**
  * QshieldDestination ::= SEQUENCE { queueManager UTF8String, queue UTF8String }
- * @throws EnvelopeError DESTINATION_MISMATCH when a name is empty or too long.
+ * @throws AppError ERR_INVALID_ARGUMENT when a name is empty or too long.
  */
 export function encodeDestination(d: Destination): Buffer {
   checkName('queue manager', d.queueManager);
@@ -30,10 +31,13 @@ export function encodeDestination(d: Destination): Buffer {
   return encode(seq(utf8(d.queueManager), utf8(d.queue)));
 }
 
-/** QshieldMessageId ::= OCTET STRING */
+/**
+ * QshieldMessageId ::= OCTET STRING
+ * @throws AppError ERR_INVALID_ARGUMENT when the id is empty or too long.
+ */
 export function encodeMessageId(id: Uint8Array): Buffer {
-  if (id.length === 0 || id.length > MAX_MESSAGE_ID_BYTES) {
-    throw new EnvelopeError('DESTINATION_MISMATCH', `message id must be 1 to ${MAX_MESSAGE_ID_BYTES} bytes`);
+  if (!(id instanceof Uint8Array) || id.length === 0 || id.length > MAX_MESSAGE_ID_BYTES) {
+    throw new AppError('ERR_INVALID_ARGUMENT', `the message id must be 1 to ${MAX_MESSAGE_ID_BYTES} bytes`);
   }
   return encode(prim(TAG.octetString, id));
 }

@@ -58,6 +58,10 @@ export interface OpenedSigner {
 }
 
 export interface Opened {
+  /**
+   * The payload. For Integrity it is a view into the envelope passed to open (no copy), so the
+   * caller keeps that buffer unchanged while it uses the payload (or copies it).
+   */
   readonly payload: Buffer;
   readonly qop: OpenedQop;
   /** Integrity and Privacy. */
@@ -87,26 +91,31 @@ function patternsOf(policy: OpenPolicy): readonly SpiffePattern[] {
   return patterns;
 }
 
-const CMS_TYPES = new Set(['data', 'signedData', 'envelopedData', 'authEnvelopedData']);
-const OTHER_CMS_PREFIX = OID_DER.authEnvelopedData.subarray(2, -1).toString('latin1'); // 1.2.840.113549.1.9.16.1.*
-const PKCS7_PREFIX = OID_DER.data.subarray(2, -1).toString('latin1'); // 1.2.840.113549.1.7.*
+// The CMS content types; other OIDs under 1.2.840.113549.1.7 (PKCS #7) and
+// 1.2.840.113549.1.9.16.1 (S/MIME content types) also count as "CMS" so that they are refused
+// as MALFORMED rather than passed through as unprotected.
+const CMS_TYPE_OIDS = [OID_DER.signedData, OID_DER.authEnvelopedData, OID_DER.envelopedData, OID_DER.data];
+const PKCS7_ARC = OID_DER.data.subarray(0, OID_DER.data.length - 1);
+const SMIME_CT_ARC = OID_DER.authEnvelopedData.subarray(0, OID_DER.authEnvelopedData.length - 1);
+
+function startsWithAt(bytes: Buffer, at: number, prefix: Buffer): boolean {
+  if (at + prefix.length > bytes.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[at + i] !== prefix[i]) return false;
+  return true;
+}
 
 /**
  * The ContentInfo element spanning all of `bytes`, or undefined when the bytes do not even begin
- * like a CMS ContentInfo (SEQUENCE, then a CMS content-type OID). Only such bytes count as unprotected;
- * anything that begins like CMS and then breaks is MALFORMED, never "unprotected".
+ * like a CMS ContentInfo (SEQUENCE, then a CMS content-type OID). Only such bytes count as
+ * unprotected; anything that begins like CMS and then breaks is MALFORMED, never "unprotected".
  */
 function cmsContentType(bytes: Buffer): DerElement | undefined {
   if (bytes.length < 4 || bytes[0] !== TAG.sequence) return undefined;
   const first = bytes[1] as number;
-  const headerLength = first < 0x80 ? 2 : 2 + (first & 0x7f);
-  if (bytes[headerLength] !== TAG.oid) return undefined;
-  const oidLength = bytes[headerLength + 1] as number;
-  if (oidLength >= 0x80) return undefined;
-  const key = bytes.toString('latin1', headerLength + 2, Math.min(headerLength + 2 + oidLength, bytes.length));
-  const name = oidName(key);
-  const known = name !== undefined && CMS_TYPES.has(name);
-  if (!known && !(oidLength === 11 && (key.startsWith(OTHER_CMS_PREFIX) || key.startsWith(PKCS7_PREFIX)))) return undefined;
+  const at = first < 0x80 ? 2 : 2 + (first & 0x7f);
+  const cms = CMS_TYPE_OIDS.some((oid) => startsWithAt(bytes, at, oid))
+    || startsWithAt(bytes, at, PKCS7_ARC) || startsWithAt(bytes, at, SMIME_CT_ARC);
+  if (!cms) return undefined;
   const contentInfo = readElement(bytes, 0, bytes.length, 'ContentInfo');
   if (contentInfo.end !== bytes.length) throw malformed('trailing data after the ContentInfo');
   return contentInfo;
@@ -139,7 +148,7 @@ function verifySigned(view: SignedDataView, options: OpenOptions, policy: OpenPo
   }
   const bundle = options.trustBundle;
   if (bundle === undefined) throw new EnvelopeError('CERTIFICATE_INVALID', 'a signed message needs a trust bundle to open');
-  const chain = carriedCertificates(bundle, view.certificatesField, view.certificates);
+  const chain = carriedCertificates(bundle, view.certificatesField);
   const named = (c: CmsIdentifiers): boolean => (view.sid.kind === 'issuerAndSerial' ? c.issuerAndSerial.equals(view.sid.value) : c.subjectKeyId?.equals(view.sid.value) === true);
   const signerCert = chain.certificates.find(named);
   if (signerCert === undefined) {
@@ -214,17 +223,14 @@ function unwrapContentKey(wrapped: readonly WrappedKey[], keyring: Keyring, poli
 
 function openSigned(payloadView: SignedDataView, options: OpenOptions, policy: OpenPolicy, clock: () => Date, qop: 'integrity' | 'privacy', encryption?: ContentEncryption): Opened {
   const { signer, signingTime } = verifySigned(payloadView, options, policy, clock);
-  return {
-    // Integrity: a copy, so what is returned is what was verified even if the caller reuses its
-    // input buffer. Privacy: the content is already a view of our own decrypted buffer.
-    payload: encryption === undefined ? Buffer.from(payloadView.content) : payloadView.content,
-    qop,
-    signer,
-    ...(signingTime === undefined ? {} : { signingTime }),
-    ...(payloadView.destination === undefined ? {} : { destination: payloadView.destination }),
-    ...(payloadView.messageId === undefined ? {} : { messageId: payloadView.messageId }),
-    ...(encryption === undefined ? {} : { encryption }),
-  };
+  // Integrity: the payload is a view into the caller's envelope (see Opened.payload). Privacy: a
+  // view into our own decrypted buffer.
+  const opened: { -readonly [K in keyof Opened]: Opened[K] } = { payload: payloadView.content, qop, signer };
+  if (signingTime !== undefined) opened.signingTime = signingTime;
+  if (payloadView.destination !== undefined) opened.destination = payloadView.destination;
+  if (payloadView.messageId !== undefined) opened.messageId = payloadView.messageId;
+  if (encryption !== undefined) opened.encryption = encryption;
+  return opened;
 }
 
 /**
@@ -253,7 +259,9 @@ export function open(bytes: Uint8Array, options: OpenOptions): Opened {
   const policy = options.policy ?? {};
   const limit = Math.min(options.maxEnvelopeBytes ?? MAX_ENVELOPE_BYTES, MAX_ENVELOPE_BYTES);
   if (bytes.length > limit) throw new EnvelopeError('SIZE_MISMATCH', `envelope of ${bytes.length} bytes exceeds the ${limit}-byte limit`);
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Memory another thread can write (SharedArrayBuffer) is copied first, so that what is checked
+  // is what is returned; otherwise the envelope is read in place, without copying.
+  const buf = bytes.buffer instanceof SharedArrayBuffer ? Buffer.from(bytes) : Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const clock = options.clock ?? systemClock;
   const expected = policy.qop;
 

@@ -3,11 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestIdentity, type TestPki } from '../../test/envelope/pki.ts';
 import { brokenLeaf } from '../../test/pki/index.ts';
 import { hasCode } from '../errors/index.ts';
-import { readAuthEnvelopedData } from './auth-enveloped-data.ts';
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { encodeAuthEnvelopedData, readAuthEnvelopedData } from './auth-enveloped-data.ts';
+import { encode, node } from './der-writer.ts';
+import { MAX_RECIPIENTS } from './limits.ts';
 import { DerCursor, TAG, readWhole } from './der-reader.ts';
 import { encodeDestination } from './destination.ts';
-import { ENVELOPE_REASONS, EnvelopeError, createKeyring, createSigner, open, seal, type EnvelopeReason, type OpenOptions } from './index.ts';
-import { encodeSignedData } from './signed-data.ts';
+import { ENVELOPE_REASONS, EnvelopeError, createKeyring, createSealingContext, createSigner, open, seal, type EnvelopeReason, type OpenOptions } from './index.ts';
+import { encodeSignedData, qshieldAttribute } from './signed-data.ts';
 
 let pki: TestPki;
 let stranger: TestPki;
@@ -174,6 +177,14 @@ describe('open refuses, with the reason', () => {
     it('for trailing bytes after the envelope', () => {
       expect(reasonOf(() => open(Buffer.concat([integrity(), Buffer.from([0])]), base()))).toBe('MALFORMED');
     });
+    it('for more recipients than the limit, before any unwrapping', () => {
+      const source = seal(payload, { qop: 'confidentiality', recipients: [recipient.cert] });
+      const one = aedView(source);
+      const ri = source.subarray(one.recipientInfos.valueStart, one.recipientInfos.end);
+      const many = encode(node(TAG.set, Array.from({ length: MAX_RECIPIENTS + 1 }, () => ri)));
+      const envelope = encodeAuthEnvelopedData(many, 'aes256-gcm', createSecretKey(randomBytes(32)), randomBytes(12), payload);
+      expect(reasonOf(() => open(envelope, base()))).toBe('MALFORMED');
+    });
     it('for a CMS header followed by garbage', () => {
       const head = integrity().subarray(0, 15);
       expect(reasonOf(() => open(Buffer.concat([head, Buffer.alloc(40, 0x41)]), { ...base(), policy: { toleration: true } }))).toBe('MALFORMED');
@@ -231,7 +242,7 @@ describe('open refuses, with the reason', () => {
       // seal itself refuses to sign with an expired certificate …
       expect(reasonOf(() => seal(payload, { qop: 'integrity', signer: s }))).toBe('CERTIFICATE_INVALID');
       // … so the envelope is built one level down, as another tool would.
-      const envelope = encodeSignedData(payload, s, { signingTime: new Date(), destination: encodeDestination(destination), messageId: undefined });
+      const envelope = encodeSignedData(payload, s, { signingTime: new Date(), destination: qshieldAttribute('qshieldDestination', encodeDestination(destination)), messageId: undefined });
       expect(reasonOf(() => open(envelope, base()))).toBe('CERTIFICATE_INVALID');
       expect(svidCodeOf(() => open(envelope, base()))).toBe('ERR_SVID_EXPIRED');
     });
@@ -261,6 +272,12 @@ describe('seal refuses misuse', () => {
       () => createSigner({ certificates: signer.chain, key: recipient.key }),
       () => createSigner({ certificates: signer.chain, key: signer.key, algorithm: 'rsa-pss-sha256' }),
       () => createKeyring([{ certificate: recipient.cert, key: signer.key }]),
+      () => seal(payload, { qop: 'integrity', signer: signerObj(), destination: { queueManager: '', queue: 'Q' } }),
+      () => seal(payload, { qop: 'integrity', signer: signerObj(), destination: { queueManager: 'QM', queue: 'Q'.repeat(256) } }),
+      () => seal(payload, { qop: 'integrity', signer: signerObj(), messageId: Buffer.alloc(65) }),
+      () => createSealingContext({ recipients: [recipient.cert], count: 0, maxAgeSeconds: 10 }),
+      () => createSealingContext({ recipients: [recipient.cert], count: 10, maxAgeSeconds: 0 }),
+      () => createSealingContext({ recipients: [], count: 10, maxAgeSeconds: 10 }),
     ];
     for (const fn of wrong) {
       let caught: unknown;

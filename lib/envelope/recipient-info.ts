@@ -78,8 +78,6 @@ export type RecipientId = { readonly kind: 'issuerAndSerial' | 'subjectKeyId'; r
 /** One key the keyring may unwrap: an identifier and how to unwrap with the matching key. */
 export interface WrappedKey {
   readonly rid: RecipientId;
-  /** The whole RecipientInfo's bytes. */
-  readonly recipientInfo: Buffer;
   /**
    * Why this key may not be used under `options` (a refused or unsupported algorithm), if any;
    * consulted only when the recipient is ours, so a stranger's odd algorithm harms nobody.
@@ -149,13 +147,12 @@ function readRecipientId(buf: Buffer, el: DerElement, what: string): RecipientId
   throw malformed(`${what}: unsupported recipient identifier`);
 }
 
-function unsupported(rid: RecipientId, recipientInfo: Buffer, why: string): WrappedKey {
+function unsupported(rid: RecipientId, why: string): WrappedKey {
   const refusal = malformed(why);
-  return { rid, recipientInfo, refusal: () => refusal, unwrap: () => undefined };
+  return { rid, refusal: () => refusal, unwrap: () => undefined };
 }
 
 function readKtri(buf: Buffer, el: DerElement): WrappedKey {
-  const recipientInfo = bytesOf(buf, el);
   const c = DerCursor.inside(buf, el, 'KeyTransRecipientInfo');
   const version = readSmallInt(buf, c.next(TAG.integer, 'ktri version'), 'ktri version');
   const rid = readRecipientId(buf, c.any('ktri rid'), 'ktri rid');
@@ -169,7 +166,6 @@ function readKtri(buf: Buffer, el: DerElement): WrappedKey {
     const refusal = new EnvelopeError('STRENGTH_MISMATCH', 'RSA PKCS#1 v1.5 key transport is refused (padding-oracle risk); the sender must use RSAES-OAEP');
     return {
       rid,
-      recipientInfo,
       refusal: (options) => (options.allowRsaPkcs1KeyTransport ? undefined : refusal),
       unwrap(privateKey, _cert, options) {
         if (!options.allowRsaPkcs1KeyTransport) return undefined;
@@ -183,11 +179,10 @@ function readKtri(buf: Buffer, el: DerElement): WrappedKey {
       },
     };
   }
-  if (alg.name !== 'rsaesOaep') return unsupported(rid, recipientInfo, `unsupported key transport algorithm ${describe(alg)}`);
+  if (alg.name !== 'rsaesOaep') return unsupported(rid, `unsupported key transport algorithm ${describe(alg)}`);
   const params = readOaepParams(buf, alg);
   return {
     rid,
-    recipientInfo,
     refusal: () => (params instanceof EnvelopeError ? params : undefined),
     unwrap(privateKey, cert) {
       if (params instanceof EnvelopeError || cert.keyKind.type !== 'rsa') return undefined;
@@ -205,8 +200,7 @@ const KDFS: Partial<Record<OidName, DigestName | 'weak'>> = {
 };
 const WRAPS: Partial<Record<OidName, number>> = { aes128Wrap: 16, aes192Wrap: 24, aes256Wrap: 32 };
 
-function readKari(buf: Buffer, el: DerElement): WrappedKey[] {
-  const recipientInfo = bytesOf(buf, el);
+function readKari(buf: Buffer, el: DerElement, room: number): WrappedKey[] {
   const c = DerCursor.inside(buf, el, 'KeyAgreeRecipientInfo');
   if (readSmallInt(buf, c.next(TAG.integer, 'kari version'), 'kari version') !== 3) throw malformed('kari version must be 3');
   const originator = explicitInner(buf, c.next(TAG.ctx(0), 'kari originator'), 'kari originator');
@@ -240,6 +234,7 @@ function readKari(buf: Buffer, el: DerElement): WrappedKey[] {
 
   const out: WrappedKey[] = [];
   while (!keys.done) {
+    if (out.length >= room) throw malformed('too many recipients');
     const rek = DerCursor.inside(buf, keys.next(TAG.sequence, 'RecipientEncryptedKey'), 'RecipientEncryptedKey');
     const ridEl = rek.any('kari rid');
     let rid: RecipientId;
@@ -253,7 +248,6 @@ function readKari(buf: Buffer, el: DerElement): WrappedKey[] {
     rek.finish('RecipientEncryptedKey');
     out.push({
       rid,
-      recipientInfo,
       refusal: () => refused,
       unwrap(privateKey, cert) {
         if (refused !== undefined || kdf === undefined || kdf === 'weak' || kekLength === undefined || cert.keyKind.type !== 'ec') return undefined;
@@ -279,17 +273,18 @@ function readKari(buf: Buffer, el: DerElement): WrappedKey[] {
 
 /**
  * Reads every RecipientInfo this implementation understands; kekri, pwri and ori are skipped.
- * @throws EnvelopeError MALFORMED on structure faults or unsupported algorithms.
+ * RecipientInfos and the recipients inside key-agreement ones count towards `maxRecipients`.
+ * @throws EnvelopeError MALFORMED on structure faults or too many recipients.
  */
 export function readRecipientInfos(buf: Buffer, el: DerElement, maxRecipients: number): WrappedKey[] {
   const c = DerCursor.inside(buf, el, 'recipientInfos');
   const out: WrappedKey[] = [];
   let count = 0;
   while (!c.done) {
-    if (++count > maxRecipients) throw malformed(`more than ${maxRecipients} recipients`);
+    if (++count > maxRecipients || out.length >= maxRecipients) throw malformed(`more than ${maxRecipients} recipients`);
     const ri = c.any('RecipientInfo');
     if (ri.tag === TAG.sequence) out.push(readKtri(buf, ri));
-    else if (ri.tag === TAG.ctx(1)) out.push(...readKari(buf, ri));
+    else if (ri.tag === TAG.ctx(1)) out.push(...readKari(buf, ri, maxRecipients - out.length));
   }
   if (count === 0) throw malformed('no RecipientInfo');
   return out;

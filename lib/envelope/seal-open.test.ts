@@ -189,3 +189,28 @@ describe('Confidentiality payloads that look like CMS', () => {
     expect(() => open(envelope, { keyring: keyringOf(ecRecipient), policy: { qop: 'privacy' } })).toThrow(/malformed/);
   });
 });
+
+describe('destination binding', () => {
+  it('keeps destinations apart whatever characters their names hold', () => {
+    const signer = signerOf(ecSigner);
+    const a = { queueManager: 'A\u0000B', queue: 'C' };
+    const b = { queueManager: 'A', queue: 'B\u0000C' };
+    const first = seal(payload, { qop: 'integrity', signer, destination: a });
+    const second = seal(payload, { qop: 'integrity', signer, destination: b });
+    expect(open(first, { trustBundle: pki.bundle }).destination).toEqual(a);
+    expect(open(second, { trustBundle: pki.bundle }).destination).toEqual(b);
+  });
+});
+
+describe('input memory', () => {
+  it('returns an Integrity payload as a view of the envelope, and copies envelopes in shared memory first', () => {
+    const envelope = seal(payload, { qop: 'integrity', signer: signerOf(ecSigner) });
+    const opened = open(envelope, { trustBundle: pki.bundle });
+    expect(opened.payload.buffer).toBe(envelope.buffer);
+    const shared = new Uint8Array(new SharedArrayBuffer(envelope.length));
+    shared.set(envelope);
+    const fromShared = open(shared, { trustBundle: pki.bundle });
+    shared.fill(0);
+    expect(fromShared.payload.equals(payload)).toBe(true);
+  });
+});

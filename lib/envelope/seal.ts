@@ -12,7 +12,7 @@ import { MAX_PAYLOAD_BYTES } from './limits.ts';
 import { LruCache } from './lru-cache.ts';
 import { isQop, type Qop } from './qop.ts';
 import type { SealingContext } from './sealing-context.ts';
-import { encodeSignedData } from './signed-data.ts';
+import { encodeSignedData, qshieldAttribute } from './signed-data.ts';
 import type { Signer } from './signer.ts';
 
 export interface SealOptions {
@@ -44,10 +44,11 @@ function invalid(message: string): AppError {
 const destinationCache = new LruCache<string, Buffer>(256);
 
 function destinationBinding(d: Destination): Buffer {
-  const key = `${d.queueManager}\u0000${d.queue}`;
+  // Length-prefixed, so that no two destinations share a key whatever characters they hold.
+  const key = `${String(d.queueManager).length}:${d.queueManager}${d.queue}`;
   let encoded = destinationCache.get(key);
   if (encoded === undefined) {
-    encoded = encodeDestination(d);
+    encoded = qshieldAttribute('qshieldDestination', encodeDestination(d));
     destinationCache.set(key, encoded);
   }
   return encoded;
@@ -63,7 +64,7 @@ function signed(payload: Uint8Array, options: SealOptions, now: Date): Buffer {
   return encodeSignedData(payload, signer, {
     signingTime: now,
     destination: options.destination === undefined ? undefined : destinationBinding(options.destination),
-    messageId: options.messageId === undefined ? undefined : encodeMessageId(options.messageId),
+    messageId: options.messageId === undefined ? undefined : qshieldAttribute('qshieldMessageId', encodeMessageId(options.messageId)),
   });
 }
 

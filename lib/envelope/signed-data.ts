@@ -2,29 +2,20 @@
 // the signer's chain in `certificates`, exactly one SignerInfo with signed attributes. Writing
 // splices pre-encoded constant parts; reading locates elements without copying.
 import { hash } from 'node:crypto';
-import { DIGEST_LENGTH, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
+import { DIGEST_LENGTH, SIGNATURE_ALGORITHMS, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
-import { DerCursor, TAG, bytesOf, contentOf, oidKey, readSmallInt, readTime, type DerElement } from './der-reader.ts';
-import { ctx, encode, node, octets, retag, seq, set, setOf, time, type DerPart } from './der-writer.ts';
+import { DerCursor, TAG, bytesOf, contentOf, readSmallInt, readTime, readWhole, type DerElement } from './der-reader.ts';
+import { ctx, encode, node, octets, retag, seq, set, time } from './der-writer.ts';
 import { readDestination, readMessageId, type Destination } from './destination.ts';
 import { EnvelopeError, malformed } from './envelope-error.ts';
 import { MAX_CERTIFICATES, MAX_SIGNED_ATTRIBUTES } from './limits.ts';
-import { OID_DER, oidName, type OidName } from './oids.ts';
-import { SIGNATURE_ALGORITHM_ID, signWith } from './signature.ts';
+import { OID_DER, type OidName } from './oids.ts';
+import { DIGEST_ALGORITHM_ID, SIGNATURE_ALGORITHM_ID, signWith } from './signature.ts';
 import type { Signer } from './signer.ts';
 
 const CONTENT_TYPE_DATA_ATTR = encode(seq(OID_DER.contentType, set(OID_DER.data)));
 const VERSION_1 = Buffer.from([0x02, 0x01, 0x01]);
 const VERSION_3 = 3;
-
-/** The variable signed attributes of one message; the binding ones are pre-encoded values. */
-export interface SignedAttributeValues {
-  readonly signingTime: Date;
-  /** Encoded QshieldDestination, or undefined for an unbound envelope. */
-  readonly destination: Buffer | undefined;
-  /** Encoded QshieldMessageId. */
-  readonly messageId: Buffer | undefined;
-}
 
 // The signingTime attribute has one-second resolution: encode it once per second, not per message.
 let lastSecond = Number.NaN;
@@ -39,21 +30,45 @@ function signingTimeAttribute(at: Date): Buffer {
   return lastTimeAttr;
 }
 
+// messageDigest attribute = a constant prefix per digest length, then the digest.
+const MESSAGE_DIGEST_PREFIX: Readonly<Record<DigestName, Buffer>> = Object.fromEntries(
+  (['sha256', 'sha384', 'sha512'] as const).map((d) => {
+    const whole = encode(seq(OID_DER.messageDigest, set(octets(Buffer.alloc(DIGEST_LENGTH[d])))));
+    return [d, whole.subarray(0, whole.length - DIGEST_LENGTH[d])];
+  }),
+) as Record<DigestName, Buffer>;
+
+/** A qshield attribute (type and single value), encoded. */
+export function qshieldAttribute(type: 'qshieldDestination' | 'qshieldMessageId', value: Buffer): Buffer {
+  return encode(seq(OID_DER[type], set(value)));
+}
+
+/** The variable signed attributes of one message, each already a whole encoded Attribute. */
+export interface SignedAttributeValues {
+  readonly signingTime: Date;
+  /** Encoded Attribute { qshieldDestination }, or undefined for an unbound envelope. */
+  readonly destination: Buffer | undefined;
+  /** Encoded Attribute { qshieldMessageId }. */
+  readonly messageId: Buffer | undefined;
+}
+
+/** The DER SET OF the signed attributes: each encoded once, sorted by encoding (X.690 11.6). */
+function signedAttributes(digestName: DigestName, digest: Buffer, values: SignedAttributeValues): Buffer {
+  const attrs = [CONTENT_TYPE_DATA_ATTR, signingTimeAttribute(values.signingTime), Buffer.concat([MESSAGE_DIGEST_PREFIX[digestName], digest])];
+  if (values.destination !== undefined) attrs.push(values.destination);
+  if (values.messageId !== undefined) attrs.push(values.messageId);
+  attrs.sort(Buffer.compare);
+  return encode(node(TAG.set, attrs));
+}
+
 /**
  * Builds ContentInfo { id-signedData, SignedData } over `payload`.
  */
 export function encodeSignedData(payload: Uint8Array, signer: Signer, values: SignedAttributeValues): Buffer {
   const digest = hash(signer.digest, payload, 'buffer');
-  const attrs: DerPart[] = [
-    CONTENT_TYPE_DATA_ATTR,
-    signingTimeAttribute(values.signingTime),
-    seq(OID_DER.messageDigest, set(octets(digest))),
-  ];
-  if (values.destination !== undefined) attrs.push(seq(OID_DER.qshieldDestination, set(values.destination)));
-  if (values.messageId !== undefined) attrs.push(seq(OID_DER.qshieldMessageId, set(values.messageId)));
   // The signature covers the DER of the attributes as a SET OF (RFC 5652 5.4); in the
   // SignerInfo the same octets travel under the [0] IMPLICIT tag.
-  const signedAttrs = encode(setOf(attrs));
+  const signedAttrs = signedAttributes(signer.digest, digest, values);
   const signature = signWith(signer.algorithm, signer.key, signedAttrs);
   const signerInfo = seq(signer.signerInfoHead, retag(signedAttrs, TAG.ctx(0)), signer.signatureAlgorithmId, octets(signature));
   const signedData = seq(
@@ -69,10 +84,11 @@ export function encodeSignedData(payload: Uint8Array, signer: Signer, values: Si
 /** What open needs of a SignedData, located in the input buffer. */
 export interface SignedDataView {
   readonly content: Buffer;
-  /** Each certificate's DER, in the order carried. */
-  readonly certificates: readonly Buffer[];
-  /** The whole certificates field: a cache key for the chain it holds. */
-  readonly certificatesField: Buffer | undefined;
+  /**
+   * The whole certificates field ([0] IMPLICIT SET OF CertificateChoices), empty when absent: a
+   * cache key for the chain it holds, read with readCertificates only when not cached.
+   */
+  readonly certificatesField: Buffer;
   readonly sid: { readonly kind: 'issuerAndSerial' | 'subjectKeyId'; readonly value: Buffer };
   readonly digest: DigestName;
   readonly algorithm: SignatureAlgorithm;
@@ -94,7 +110,19 @@ function weak(alg: AlgorithmId, what: string): EnvelopeError {
   return new EnvelopeError('STRENGTH_MISMATCH', `${what} ${describe(alg)} is refused as too weak`);
 }
 
+/** True when the element's whole encoding equals `der` (a byte loop). */
+function sameBytes(buf: Buffer, el: DerElement, der: Buffer): boolean {
+  const n = el.end - el.start;
+  if (n !== der.length) return false;
+  for (let i = 0; i < n; i++) if (buf[el.start + i] !== der[i]) return false;
+  return true;
+}
+
+const DIGEST_NAMES: readonly DigestName[] = ['sha256', 'sha384', 'sha512'];
+
 function readDigest(buf: Buffer, el: DerElement, what: string): DigestName {
+  // Fast path: the exact encodings qshield and OpenSSL write (parameters absent).
+  for (const d of DIGEST_NAMES) if (sameBytes(buf, el, DIGEST_ALGORITHM_ID[d])) return d;
   const alg = readAlgorithm(buf, el, what);
   const digest = alg.name === undefined ? undefined : DIGESTS[alg.name];
   if (digest !== undefined && paramsAbsentOrNull(buf, alg)) return digest;
@@ -129,10 +157,22 @@ function readPssParams(buf: Buffer, alg: AlgorithmId, digest: DigestName): numbe
   return salt;
 }
 
+const SIGNATURE_ALGORITHMS_BY_DIGEST: Readonly<Record<DigestName, readonly SignatureAlgorithm[]>> = {
+  sha256: SIGNATURE_ALGORITHMS.filter((a) => a.endsWith('sha256')),
+  sha384: SIGNATURE_ALGORITHMS.filter((a) => a.endsWith('sha384')),
+  sha512: SIGNATURE_ALGORITHMS.filter((a) => a.endsWith('sha512')),
+};
+
 const PKCS1: Partial<Record<OidName, DigestName>> = { sha256WithRSA: 'sha256', sha384WithRSA: 'sha384', sha512WithRSA: 'sha512' };
 const ECDSA: Partial<Record<OidName, DigestName>> = { ecdsaWithSha256: 'sha256', ecdsaWithSha384: 'sha384', ecdsaWithSha512: 'sha512' };
 
 function readSignatureAlgorithm(buf: Buffer, el: DerElement, digest: DigestName): { algorithm: SignatureAlgorithm; saltLength: number | undefined } {
+  // Fast path: exactly the identifier qshield writes for an algorithm with this digest.
+  for (const candidate of SIGNATURE_ALGORITHMS_BY_DIGEST[digest]) {
+    if (sameBytes(buf, el, SIGNATURE_ALGORITHM_ID[candidate])) {
+      return { algorithm: candidate, saltLength: candidate.startsWith('rsa-pss') ? DIGEST_LENGTH[digest] : undefined };
+    }
+  }
   const alg = readAlgorithm(buf, el, 'signatureAlgorithm');
   let kind: 'ecdsa' | 'rsa-pkcs1' | 'rsa-pss';
   let saltLength: number | undefined;
@@ -162,8 +202,13 @@ function readSignatureAlgorithm(buf: Buffer, el: DerElement, digest: DigestName)
   return { algorithm, saltLength };
 }
 
+const ATTRIBUTE_BITS: Partial<Record<OidName, number>> = { contentType: 1, messageDigest: 2, signingTime: 4, qshieldDestination: 8, qshieldMessageId: 16 };
+
+const KNOWN_ATTRIBUTES = ['contentType', 'messageDigest', 'signingTime', 'qshieldDestination', 'qshieldMessageId'] as const;
+
 interface AttributeValues {
-  contentType?: string;
+  /** Set when a contentType attribute was read: whether it names id-data. */
+  contentIsData?: boolean;
   messageDigest?: Buffer;
   signingTime?: Date;
   destination?: Destination;
@@ -172,25 +217,29 @@ interface AttributeValues {
 
 function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
   const out: AttributeValues = {};
-  const seen = new Set<string>();
+  let seen = 0;
   const c = DerCursor.inside(buf, el, 'signedAttrs');
   let count = 0;
   while (!c.done) {
     if (++count > MAX_SIGNED_ATTRIBUTES) throw malformed(`more than ${MAX_SIGNED_ATTRIBUTES} signed attributes`);
     const attr = DerCursor.inside(buf, c.next(TAG.sequence, 'attribute'), 'attribute');
-    const type = oidKey(buf, attr.next(TAG.oid, 'attribute type'), 'attribute type');
+    const typeEl = attr.next(TAG.oid, 'attribute type');
     const valuesEl = attr.next(TAG.set, 'attribute values');
     attr.finish('attribute');
-    // RFC 5652 11: an attribute type appears once; the ones read here hold exactly one value.
-    if (seen.has(type)) throw malformed('a signed attribute appears twice');
-    seen.add(type);
-    const name = oidName(type);
-    if (name !== 'contentType' && name !== 'messageDigest' && name !== 'signingTime' && name !== 'qshieldDestination' && name !== 'qshieldMessageId') continue;
-    const values = DerCursor.inside(buf, valuesEl, name);
-    const value = values.any(name);
-    values.finish(`${name}: more than one value`);
+    const name = KNOWN_ATTRIBUTES.find((a) => sameBytes(buf, typeEl, OID_DER[a]));
+    const bit = name === undefined ? 0 : (ATTRIBUTE_BITS[name] ?? 0);
+    if (bit === 0) continue; // attributes qshield does not read are left to their owners
+    // RFC 5652 11: these attribute types appear once and hold exactly one value.
+    if (seen & bit) throw malformed(`signed attribute ${name} appears twice`);
+    seen |= bit;
+    const values = DerCursor.inside(buf, valuesEl, name as string);
+    const value = values.any(name as string);
+    values.finish(`${name as string}: more than one value`);
     switch (name) {
-      case 'contentType': out.contentType = oidKey(buf, value, 'contentType'); break;
+      case 'contentType':
+        if (value.tag !== TAG.oid) throw malformed('contentType: expected an object identifier');
+        out.contentIsData = sameBytes(buf, value, OID_DER.data);
+        break;
       case 'messageDigest':
         if (value.tag !== TAG.octetString) throw malformed('messageDigest: expected OCTET STRING');
         out.messageDigest = contentOf(buf, value);
@@ -203,7 +252,6 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
   return out;
 }
 
-const DATA_KEY = OID_DER.data.subarray(2).toString('latin1');
 
 /**
  * Reads the SignedData inside a ContentInfo's [0] EXPLICIT wrapper.
@@ -220,8 +268,7 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
   sd.next(TAG.set, 'digestAlgorithms');
 
   const eci = DerCursor.inside(buf, sd.next(TAG.sequence, 'encapContentInfo'), 'encapContentInfo');
-  const eContentType = oidKey(buf, eci.next(TAG.oid, 'eContentType'), 'eContentType');
-  if (eContentType !== DATA_KEY) throw malformed('encapsulated content type is not id-data');
+  if (!sameBytes(buf, eci.next(TAG.oid, 'eContentType'), OID_DER.data)) throw malformed('encapsulated content type is not id-data');
   const eContentWrap = eci.optional(TAG.ctx(0), 'eContent');
   eci.finish('encapContentInfo');
   if (eContentWrap === undefined) throw malformed('detached content is not supported: the content must be encapsulated');
@@ -229,18 +276,7 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
   const contentEl = ec.next(TAG.octetString, 'eContent');
   ec.finish('eContent');
 
-  const certificates: Buffer[] = [];
   const certsEl = sd.optional(TAG.ctx(0), 'certificates');
-  if (certsEl !== undefined) {
-    const cc = DerCursor.inside(buf, certsEl, 'certificates');
-    while (!cc.done) {
-      const cert = cc.any('certificate');
-      // Only X.509 certificates (SEQUENCE) matter; other CertificateChoices are skipped.
-      if (cert.tag !== TAG.sequence) continue;
-      if (certificates.length >= MAX_CERTIFICATES) throw malformed(`more than ${MAX_CERTIFICATES} certificates`);
-      certificates.push(bytesOf(buf, cert));
-    }
-  }
   sd.optional(TAG.ctx(1), 'crls');
   const signerInfos = DerCursor.inside(buf, sd.next(TAG.set, 'signerInfos'), 'signerInfos');
   sd.finish('SignedData');
@@ -264,16 +300,15 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
   si.finish('SignerInfo');
 
   const attrs = readSignedAttributes(buf, attrsEl);
-  if (attrs.contentType === undefined || attrs.messageDigest === undefined) throw malformed('contentType and messageDigest signed attributes are required');
-  if (attrs.contentType !== eContentType) throw malformed('contentType attribute differs from the encapsulated content type');
+  if (attrs.contentIsData === undefined || attrs.messageDigest === undefined) throw malformed('contentType and messageDigest signed attributes are required');
+  if (!attrs.contentIsData) throw malformed('contentType attribute differs from the encapsulated content type');
   if (attrs.messageDigest.length !== DIGEST_LENGTH[digest]) throw new EnvelopeError('SIGNATURE_INVALID', 'messageDigest has the wrong length for its algorithm');
 
   const signedAttrs = Buffer.from(bytesOf(buf, attrsEl));
   signedAttrs[0] = TAG.set;
   return {
     content: contentOf(buf, contentEl),
-    certificates,
-    certificatesField: certsEl === undefined ? undefined : bytesOf(buf, certsEl),
+    certificatesField: certsEl === undefined ? NO_CERTIFICATES : bytesOf(buf, certsEl),
     sid,
     digest,
     algorithm,
@@ -285,6 +320,26 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
     destination: attrs.destination,
     messageId: attrs.messageId,
   };
+}
+
+const NO_CERTIFICATES = Buffer.alloc(0);
+
+/**
+ * Each X.509 certificate's DER in a certificates field, in the order carried; other
+ * CertificateChoices are skipped.
+ * @throws EnvelopeError MALFORMED for a broken field or more than MAX_CERTIFICATES certificates.
+ */
+export function readCertificates(field: Buffer): Buffer[] {
+  const certificates: Buffer[] = [];
+  if (field.length === 0) return certificates;
+  const cc = DerCursor.inside(field, readWhole(field, TAG.ctx(0), 'certificates'), 'certificates');
+  while (!cc.done) {
+    const cert = cc.any('certificate');
+    if (cert.tag !== TAG.sequence) continue;
+    if (certificates.length >= MAX_CERTIFICATES) throw malformed(`more than ${MAX_CERTIFICATES} certificates`);
+    certificates.push(bytesOf(field, cert));
+  }
+  return certificates;
 }
 
 /** The SignerInfo head (version 1, sid, digestAlgorithm) and the algorithm identifiers a signer writes. */

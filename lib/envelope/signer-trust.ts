@@ -8,6 +8,7 @@ import { validateSvid, type TrustBundle } from '../identity/index.ts';
 import { cmsCertificate, cmsIdentifiers, type CmsCertificate, type CmsIdentifiers } from './cms-certificate.ts';
 import { EnvelopeError } from './envelope-error.ts';
 import { LruCache } from './lru-cache.ts';
+import { readCertificates } from './signed-data.ts';
 
 export type { TrustBundle };
 
@@ -84,18 +85,22 @@ function parseField(certificates: readonly Buffer[]): ChainEntry {
 }
 
 /** The certificates of a `certificates` field, parsed once per distinct field and bundle. */
-export function carriedCertificates(bundle: TrustBundle, field: Buffer | undefined, certificates: readonly Buffer[]): ChainEntry {
+/**
+ * The certificates of a SignedData's certificates field, read and parsed once per distinct field
+ * and bundle.
+ * @throws EnvelopeError MALFORMED when a field not seen before is broken.
+ */
+export function carriedCertificates(bundle: TrustBundle, field: Buffer): ChainEntry {
   const cache = cacheFor(bundle);
-  const fieldBytes = field ?? Buffer.alloc(0);
-  if (cache.last !== undefined && cache.last.field.equals(fieldBytes)) return cache.last.entry;
-  const key = fieldBytes.toString('latin1');
+  if (cache.last !== undefined && cache.last.field.equals(field)) return cache.last.entry;
+  const key = field.toString('latin1');
   let entry = cache.chains.get(key);
   if (entry === undefined) {
-    entry = parseField(certificates);
+    entry = parseField(readCertificates(field));
     cache.chains.set(key, entry);
   }
   // A copy: the field is a view into the caller's envelope, which the caller may reuse.
-  cache.last = { field: Buffer.from(fieldBytes), entry };
+  cache.last = { field: Buffer.from(field), entry };
   return entry;
 }
 

@@ -7,6 +7,7 @@ import { GATEWAY_CODES } from './codes/gateway.ts';
 import { IDENTITY_CODES } from './codes/identity.ts';
 import { OBSERVABILITY_CODES } from './codes/observability.ts';
 import { POLICY_CODES } from './codes/policy.ts';
+import { WORKLOAD_CODES } from './codes/workload.ts';
 import type { ErrorSpec } from './codes/spec.ts';
 
 export type { ErrorSpec } from './codes/spec.ts';
@@ -19,6 +20,7 @@ export const ERROR_CODES = {
   ...BROKER_CODES,
   ...GATEWAY_CODES,
   ...OBSERVABILITY_CODES,
+  ...WORKLOAD_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

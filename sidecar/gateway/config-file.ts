@@ -74,12 +74,24 @@ export const IdempotencySchema = z.strictObject({
   maxEntries: z.number().int().min(0).max(10_000_000).default(100_000),
 });
 
+export const LeasesSchema = z.strictObject({
+  /** Visibility timeout of a lease that names none. */
+  defaultVisibility: duration.default('30s'),
+  /** Longest visibility timeout a lease may ask for (at most 30m: RabbitMQ's delivery timeout). */
+  maxVisibility: duration.default('15m'),
+  /** Leases one peer may hold at once. */
+  maxPerPeer: z.number().int().min(1).max(1_000_000).default(10_000),
+});
+
 export const GatewayConfigFileSchema = z.strictObject({
   apiVersion: z.literal(GATEWAY_CONFIG_API_VERSION),
   kind: z.literal(GATEWAY_CONFIG_KIND),
   listen: ListenSchema.default({ host: '0.0.0.0', port: 9443 }),
   identity: IdentitySchema,
   policyBundleFile: path,
+  /** Recipients' message certificates (PEM chains) handed to senders' sidecars (docs/message-keyring.md). */
+  messageCertificatesDir: path.optional(),
+  leases: LeasesSchema.default(LeasesSchema.parse({})),
   /** The channel of connections whose TLS server name names none. */
   defaultChannel: z.string().min(1).max(63).optional(),
   broker: BrokerSchema,

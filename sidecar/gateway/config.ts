@@ -22,6 +22,8 @@ export interface GatewayConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly identity: { readonly certificateFile: string; readonly keyFile: string; readonly trustBundleFile: string };
   readonly policyBundleFile: string;
+  readonly messageCertificatesDir: string | undefined;
+  readonly leases: { readonly defaultVisibilityMs: number; readonly maxVisibilityMs: number; readonly maxPerPeer: number };
   readonly defaultChannel: string | undefined;
   readonly broker: {
     readonly driver: 'amqp' | 'memory';
@@ -148,6 +150,12 @@ function convert(file: GatewayConfigFile, baseDir: string, source: string): Gate
     listen: { host: file.listen.host, port: file.listen.port },
     identity: { certificateFile: abs(file.identity.certificateFile), keyFile: abs(file.identity.keyFile), trustBundleFile: abs(file.identity.trustBundleFile) },
     policyBundleFile: abs(file.policyBundleFile),
+    messageCertificatesDir: optAbs(file.messageCertificatesDir),
+    leases: {
+      defaultVisibilityMs: ms(file.leases.defaultVisibility, ['leases', 'defaultVisibility'], 1000),
+      maxVisibilityMs: ms(file.leases.maxVisibility, ['leases', 'maxVisibility'], 1000),
+      maxPerPeer: file.leases.maxPerPeer,
+    },
     defaultChannel: file.defaultChannel,
     broker: {
       driver: broker.driver,
@@ -185,6 +193,8 @@ function convert(file: GatewayConfigFile, baseDir: string, source: string): Gate
     drainTimeoutMs: ms(file.drainTimeout, ['drainTimeout']),
     logLevel: file.log.level,
   };
+  if (config.leases.maxVisibilityMs > 1_800_000) problems.push({ path: '$.leases.maxVisibility', message: 'must be at most 30m (RabbitMQ\'s delivery acknowledgement timeout)' });
+  if (config.leases.defaultVisibilityMs > config.leases.maxVisibilityMs) problems.push({ path: '$.leases.defaultVisibility', message: 'must not be longer than maxVisibility' });
   if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
     problems.push({ path: '$.limits.headersTimeout', message: 'must not be longer than requestTimeout' });
   }

@@ -26,6 +26,9 @@ import { buildServerIdentity, readIdentityFiles, sameFiles, type IdentityFileSet
 import { isHybridGroup, negotiatedGroup } from '../server/tls-groups.ts';
 import { secureContextOptions, serverTlsOptions, type TlsMinVersion } from '../server/tls-options.ts';
 import type { GatewayConfig } from './config.ts';
+import { errorQueueSpec } from './extensions.ts';
+import { LeaseTable } from './leases.ts';
+import { buildMessageCertificates, MessageCertificates, readMessageCertificateFiles } from './message-certificates.ts';
 import { decideAdmission, strengthOf, type PeerConnection } from './peer-connection.ts';
 import { startPoller, type Poller } from './poller.ts';
 import { RequestHandler } from './request-handler.ts';
@@ -121,12 +124,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (queuesConfiguredFor === policy) return;
     const target = policy;
     try {
-      await driver.configureQueues(target.bundle.queues.map((q) => ({ name: q.name, maxDepth: q.maxDepth, maxMessageLength: q.maxMessageLength })));
+      // SYSTEM.PROTECTION.ERROR.QUEUE exists on every queue manager, declared or not.
+      const errorQueue = errorQueueSpec(target);
+      const queues = target.bundle.queues.filter((q) => q.name !== errorQueue.name).map((q) => ({ name: q.name, maxDepth: q.maxDepth, maxMessageLength: q.maxMessageLength }));
+      await driver.configureQueues([...queues, errorQueue]);
       queuesConfiguredFor = target;
     } catch (err) {
       log.warn({ [F.code]: err instanceof AppError ? err.code : 'ERR_INTERNAL', err }, 'declaring the queues failed; retrying');
     }
   }
+
+  // --- recipients' message certificates: optional; a bad file is left out with a warning ---
+  let messageCertificates = MessageCertificates.empty();
+  async function checkMessageCertificates(): Promise<void> {
+    const dir = config.messageCertificatesDir;
+    if (dir === undefined) return;
+    try {
+      const files = await readMessageCertificateFiles(dir);
+      if (files.digest === messageCertificates.digest) return;
+      const next = buildMessageCertificates(files, identity.bundle, now());
+      for (const skipped of next.skipped) log.warn({ file: skipped.file, reason: skipped.reason }, 'message certificate left out');
+      messageCertificates = next;
+      log.info({ certificates: next.size, skipped: next.skipped.length }, 'message certificates loaded');
+    } catch (err) {
+      log.warn({ [F.code]: err instanceof AppError ? err.code : 'ERR_INTERNAL', reason: err instanceof Error ? err.message : '' }, 'message certificates unreadable; the last ones stay');
+    }
+  }
+  await checkMessageCertificates();
+  const leases = new LeaseTable({ maxPerOwner: config.leases.maxPerPeer, log, now });
 
   // --- connections ---
   const connections = new WeakMap<TLSSocket, PeerConnection>();
@@ -200,6 +225,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     longPolls: new LongPollLimiter(config.limits.maxLongPollsPerPeer),
     idempotency: new IdempotentPuts({ windowMs: config.idempotency.windowMs, maxEntries: config.idempotency.maxEntries, now }),
     limits: config.limits,
+    leases,
+    leaseLimits: { defaultVisibilityMs: config.leases.defaultVisibilityMs, maxVisibilityMs: config.leases.maxVisibilityMs },
+    messageCertificates: () => messageCertificates,
     policy: () => policy,
     identity: () => identity,
     connection: connectionOf,
@@ -381,6 +409,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     await checkIdentity();
     await checkPolicy();
     await configureQueues();
+    await checkMessageCertificates();
   }, log);
 
   log.info({ url: `https://${urlHost}:${address.port}`, revision: policy.revision, [F.fingerprint]: identity.fingerprint, minVersion }, 'gateway listening');
@@ -422,6 +451,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await Promise.race([closed, cut]);
         clearTimeout(timer);
         clearInterval(idle);
+        // Leased messages go back to their queues now rather than at their timeouts.
+        await leases.releaseAll();
         log.info('gateway closed');
       })();
       return closing;

@@ -21,6 +21,9 @@ import { parseMessageQuery, type MessageQuery } from '../rest/query.ts';
 import { parseRoute, type ApiVersion, type Route } from '../rest/route.ts';
 import { BodyTooLarge, readBody } from '../server/read-body.ts';
 import type { ServerIdentity } from '../server/server-identity.ts';
+import { GatewayExtensions } from './extensions.ts';
+import type { LeaseTable } from './leases.ts';
+import type { MessageCertificates } from './message-certificates.ts';
 import type { PeerConnection } from './peer-connection.ts';
 
 export interface RequestHandlerOptions {
@@ -32,6 +35,11 @@ export interface RequestHandlerOptions {
   readonly longPolls: LongPollLimiter;
   readonly idempotency: IdempotentPuts;
   readonly limits: { readonly maxBodyBytes: number; readonly maxWaitMs: number; readonly maxMessageListLength: number };
+  /** Leases (qshield extension); their visibility timeouts. */
+  readonly leases: LeaseTable;
+  readonly leaseLimits: { readonly defaultVisibilityMs: number; readonly maxVisibilityMs: number };
+  /** The recipients' message certificates in force. */
+  messageCertificates(): MessageCertificates;
   /** The policy in force now. */
   policy(): CompiledPolicy;
   /** The gateway's identity in force now (its trust bundle verifies Integrity signers). */
@@ -59,6 +67,8 @@ interface Scope {
 }
 
 function operationOf(route: Route): Operation {
+  if (route.kind === 'lease') return 'get';
+  if (route.kind === 'subscription') return 'subscribe';
   return route.kind === 'queue' || route.kind === 'topic' ? route.operation : 'other';
 }
 
@@ -68,9 +78,25 @@ export class RequestHandler {
   /** Waiting gets and browses, aborted when the gateway drains. */
   readonly #waiting = new Set<AbortController>();
 
+  readonly #ext: GatewayExtensions;
+
   constructor(options: RequestHandlerOptions) {
     this.#o = options;
     this.#log = options.log.child({ module: 'api' });
+    this.#ext = new GatewayExtensions({
+      log: options.log, driver: options.driver, leases: options.leases, idempotency: options.idempotency,
+      limits: { maxWaitMs: options.limits.maxWaitMs, maxMessageListLength: options.limits.maxMessageListLength, ...options.leaseLimits },
+      checks: {
+        qmgr: (scope, qmgr) => this.#qmgr(scope, qmgr),
+        csrf: (scope) => this.#csrf(scope),
+        authorize: (scope, request) => this.#authorize(scope, request),
+        queue: (scope, queue) => this.#queue(scope, queue),
+        strength: (scope, protection, operation, target) => this.#strength(scope, protection, operation, target),
+        rate: (scope, operation, target) => this.#rate(scope, operation, target),
+        longPoll: (scope, waitMs, operation, target) => this.#longPoll(scope, waitMs, operation, target),
+        waiter: (scope) => this.#waiter(scope),
+      },
+    });
   }
 
   /** Ends every waiting get and browse with ERR_GATEWAY_DRAINING. */
@@ -122,6 +148,11 @@ export class RequestHandler {
         return this.#protection(scope, route.qmgr, route.target, route.query);
       case 'connection':
         return this.#connectionInfo(scope, route.query);
+      case 'lease':
+      case 'lease-settle':
+      case 'subscription':
+      case 'quarantine':
+        return this.#ext.dispatch(scope, route);
     }
   }
 
@@ -455,6 +486,9 @@ export class RequestHandler {
         ...(p.keyReuse === undefined ? {} : { keyReuse: p.keyReuse }),
         ...(p.minimumChannelStrength === undefined ? {} : { minimumChannelStrength: p.minimumChannelStrength }),
       },
+      // The newest message certificate of each recipient, for the sender's sidecar to encrypt for.
+      recipientCertificates: p === undefined || p.recipients.length === 0 ? [] : this.#o.messageCertificates().forRecipients(p.recipients)
+        .map((c) => ({ spiffeId: c.spiffeId, chain: c.chainPem, notAfter: c.notAfter.toISOString() })),
     });
   }
 

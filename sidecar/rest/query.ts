@@ -12,6 +12,8 @@ export interface MessageQuery {
   readonly correlationId?: string;
   /** messagelist only. */
   readonly limit?: number;
+  /** lease only: how long the leased message stays invisible, in milliseconds. */
+  readonly visibilityMs?: number;
 }
 
 export interface QueryLimits {
@@ -19,9 +21,11 @@ export interface QueryLimits {
   readonly maxWaitMs: number;
   /** Largest messagelist `limit`. */
   readonly maxListLimit: number;
+  /** Longest lease `visibility`, in milliseconds (leases only). */
+  readonly maxVisibilityMs?: number;
 }
 
-type Operation = 'get' | 'browse' | 'messagelist' | 'put' | 'publish' | 'protection' | 'connection';
+type Operation = 'get' | 'browse' | 'messagelist' | 'put' | 'publish' | 'protection' | 'connection' | 'lease' | 'settle' | 'subscription' | 'quarantine';
 
 const ALLOWED: Readonly<Record<Operation, readonly string[]>> = {
   get: ['wait', 'messageId', 'correlationId'],
@@ -31,6 +35,10 @@ const ALLOWED: Readonly<Record<Operation, readonly string[]>> = {
   publish: [],
   protection: [],
   connection: [],
+  lease: ['wait', 'messageId', 'correlationId', 'visibility'],
+  settle: [],
+  subscription: [],
+  quarantine: [],
 };
 
 const MAX_QUERY_LENGTH = 1024;
@@ -59,6 +67,7 @@ export function parseMessageQuery(operation: Operation, query: string, version: 
   let messageId: string | undefined;
   let correlationId: string | undefined;
   let limit: number | undefined;
+  let visibilityMs: number | undefined;
   for (const part of query.split('&')) {
     if (part.length === 0) continue;
     const eq = part.indexOf('=');
@@ -79,6 +88,9 @@ export function parseMessageQuery(operation: Operation, query: string, version: 
     else if (name === 'limit') {
       limit = wholeNumber(name, value, limits.maxListLimit);
       if (limit === 0) throw bad(name, 'must be at least 1');
+    } else if (name === 'visibility') {
+      visibilityMs = wholeNumber(name, value, limits.maxVisibilityMs ?? 1_800_000);
+      if (visibilityMs < 1000) throw bad(name, 'must be at least 1000 (milliseconds)');
     } else if (name === 'messageId') messageId = parseId(value, 'messageId', version, { parameter: name });
     else if (name === 'correlationId') correlationId = parseId(value, 'correlationId', version, { parameter: name });
   }
@@ -87,5 +99,6 @@ export function parseMessageQuery(operation: Operation, query: string, version: 
     ...(messageId === undefined ? {} : { messageId }),
     ...(correlationId === undefined ? {} : { correlationId }),
     ...(limit === undefined ? {} : { limit }),
+    ...(visibilityMs === undefined ? {} : { visibilityMs }),
   };
 }

@@ -15,7 +15,15 @@ export type Route =
   /** qshield extension: the protection policy of a queue or topic string (for workload sidecars). */
   | { readonly kind: 'protection'; readonly qmgr: string; readonly target: { readonly queue: string } | { readonly topic: string }; readonly query: string }
   /** qshield extension: what the gateway knows of this connection (peer, principal, channel, TLS). */
-  | { readonly kind: 'connection'; readonly query: string };
+  | { readonly kind: 'connection'; readonly query: string }
+  /** qshield extension: a get held under a lease until acked (docs/delivery.md). */
+  | { readonly kind: 'lease'; readonly qmgr: string; readonly queue: string; readonly query: string }
+  /** qshield extension: ack (DELETE) or release (POST …/release) a lease. */
+  | { readonly kind: 'lease-settle'; readonly qmgr: string; readonly leaseId: string; readonly action: 'ack' | 'release'; readonly query: string }
+  /** qshield extension: a subscription as a stream of publications (NDJSON). */
+  | { readonly kind: 'subscription'; readonly qmgr: string; readonly topic: string; readonly query: string }
+  /** qshield extension: a workload sidecar moves a message that failed to open to the error queue. */
+  | { readonly kind: 'quarantine'; readonly qmgr: string; readonly query: string };
 
 /** Longest request target the router looks at; longer ones are refused before any decoding. */
 export const MAX_URL_LENGTH = 16 * 1024;
@@ -72,6 +80,17 @@ function topicString(rawLevels: readonly string[]): string {
   return topic;
 }
 
+/** A subscription's topic string: `#` and `+` levels are wildcards (MQ's topic-based scheme). */
+function topicFilter(rawLevels: readonly string[]): string {
+  if (rawLevels.length === 0) throw badPath('the topic string is missing');
+  const topic = rawLevels.map(decodeSegment).join('/');
+  const plain = topic.split('/').map((level) => (level === '#' || level === '+' ? 'x' : level)).join('/');
+  const problem = topicStringProblem(plain);
+  if (problem !== undefined) throw badPath(`the topic string ${problem}`);
+  if (!topic.isWellFormed()) throw badPath('the topic string is not well-formed Unicode');
+  return topic;
+}
+
 function allow(method: string, allowed: readonly string[]): void {
   if (!allowed.includes(method)) throw methodNotAllowed(method, allowed);
 }
@@ -119,24 +138,59 @@ function messagingRoute(method: string, path: string, query: string): Route {
   throw notFound(path);
 }
 
+const LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function leaseId(raw: string): string {
+  if (!LEASE_ID.test(raw)) throw badPath('a lease id is 1–64 characters from A-Z a-z 0-9 _ -', raw);
+  return raw;
+}
+
 // /qshield/v1/connection
-// /qshield/v1/qmgr/{qm}/queue/{q}/protection
-// /qshield/v1/qmgr/{qm}/topic/{topic…}/protection
+// /qshield/v1/qmgr/{qm}/queue/{q}/protection              GET
+// /qshield/v1/qmgr/{qm}/topic/{topic…}/protection         GET
+// /qshield/v1/qmgr/{qm}/queue/{q}/lease                   POST
+// /qshield/v1/qmgr/{qm}/lease/{id}                        DELETE (ack)
+// /qshield/v1/qmgr/{qm}/lease/{id}/release                POST
+// /qshield/v1/qmgr/{qm}/topic/{topic…}/subscription       GET
+// /qshield/v1/qmgr/{qm}/quarantine                        POST
 function qshieldRoute(method: string, path: string, query: string): Route {
   const s = path.slice(QSHIELD_PREFIX.length).split('/');
   if (s.length === 1 && s[0] === 'connection') {
     allow(method, ['GET']);
     return { kind: 'connection', query };
   }
-  if (s[0] !== 'qmgr' || s.length < 5 || s[s.length - 1] !== 'protection') throw notFound(path);
+  if (s[0] !== 'qmgr' || s.length < 3) throw notFound(path);
+  const last = s[s.length - 1];
+  if (s.length === 3 && s[2] === 'quarantine') {
+    allow(method, ['POST']);
+    return { kind: 'quarantine', qmgr: qmgrName(s[1] as string), query };
+  }
+  if (s[2] === 'lease' && (s.length === 4 || (s.length === 5 && last === 'release'))) {
+    const qmgr = qmgrName(s[1] as string);
+    if (s.length === 4) {
+      allow(method, ['DELETE']);
+      return { kind: 'lease-settle', qmgr, leaseId: leaseId(s[3] as string), action: 'ack', query };
+    }
+    allow(method, ['POST']);
+    return { kind: 'lease-settle', qmgr, leaseId: leaseId(s[3] as string), action: 'release', query };
+  }
+  if (s.length < 5) throw notFound(path);
   const qmgr = qmgrName(s[1] as string);
-  if (s[2] === 'queue' && s.length === 5) {
+  if (s[2] === 'queue' && s.length === 5 && last === 'protection') {
     allow(method, ['GET']);
     return { kind: 'protection', qmgr, target: { queue: queueName(s[3] as string) }, query };
   }
-  if (s[2] === 'topic') {
+  if (s[2] === 'queue' && s.length === 5 && last === 'lease') {
+    allow(method, ['POST']);
+    return { kind: 'lease', qmgr, queue: queueName(s[3] as string), query };
+  }
+  if (s[2] === 'topic' && last === 'protection') {
     allow(method, ['GET']);
     return { kind: 'protection', qmgr, target: { topic: topicString(s.slice(3, -1)) }, query };
+  }
+  if (s[2] === 'topic' && last === 'subscription') {
+    allow(method, ['GET']);
+    return { kind: 'subscription', qmgr, topic: topicFilter(s.slice(3, -1)), query };
   }
   throw notFound(path);
 }

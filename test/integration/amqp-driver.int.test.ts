@@ -192,6 +192,19 @@ describe('amqp driver: connections dropped under it', () => {
     expect(await drainBodies(consumer, q)).toEqual(['first', 'second']);
   });
 
+  it('bounds the deliveries held unsettled at once', async () => {
+    const q = uniqueQueue('held');
+    const driver = await makeDriver([{ name: q }], { maxHeldDeliveries: 2 });
+    for (const body of ['a', 'b', 'c']) await driver.put(q, { body: Buffer.from(body) });
+    const a = (await driver.get(q)) as Delivery;
+    const b = (await driver.get(q, { correlationId: undefined })) as Delivery;
+    expect(await codeOf(driver.get(q))).toBe('ERR_BROKER_TOO_MANY_HELD');
+    expect(await codeOf(driver.get(q, { correlationId: hex() }))).toBe('ERR_BROKER_TOO_MANY_HELD');
+    await a.ack();
+    await b.release();
+    expect(await drainBodies(driver, q)).toEqual(['b', 'c']);
+  });
+
   it('redelivers a released delivery, in its original position', async () => {
     const q = uniqueQueue('redeliver');
     const driver = await makeDriver([{ name: q }]);

@@ -21,5 +21,6 @@ export const BROKER_CODES = {
   ERR_BROKER_BAD_PROPERTY: { status: 400, mqrc: 2442, retry: false, summary: 'A message property has an invalid name or value, or there are too many (MQRC_PROPERTY_NAME_ERROR).' },
   ERR_BROKER_BAD_MESSAGE: { status: 400, mqrc: 2026, retry: false, summary: 'The message descriptor is invalid: body, reply-to or content type (MQRC_MD_ERROR).' },
   ERR_BROKER_DELIVERY_LOST: { status: 503, mqrc: 2003, retry: true, summary: 'The channel holding the delivery was lost before the ack; the broker put the message back and will deliver it again (MQRC_BACKED_OUT).' },
+  ERR_BROKER_TOO_MANY_HELD: { status: 503, mqrc: 2024, retry: true, summary: 'The driver holds its maximum of unsettled deliveries; settle some first (MQRC_SYNCPOINT_LIMIT_REACHED).' },
   ERR_BROKER_DELIVERY_SETTLED: { status: 500, retry: false, summary: 'The delivery was already settled the other way (acked, then released, or the reverse).' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -11,6 +11,8 @@ export interface AmqpDeliveryHooks {
   released?(): void;
   /** The channel went away while the delivery was held. */
   lost?(delivery: AmqpDelivery): void;
+  /** Called once when the delivery stops being held (acked, released or lost). */
+  settled?(): void;
 }
 
 export class AmqpDelivery implements Delivery {
@@ -47,7 +49,10 @@ export class AmqpDelivery implements Delivery {
     }
     this.#acking = this.#slot.ack(this.#raw).then(
       () => {
-        if (this.#state === 'held') this.#state = 'acked';
+        if (this.#state === 'held') {
+          this.#state = 'acked';
+          this.#hooks.settled?.();
+        }
         this.#slot.held.delete(this);
       },
       () => {
@@ -65,9 +70,9 @@ export class AmqpDelivery implements Delivery {
     if (this.#state !== 'held') return Promise.resolve();
     this.#state = 'released';
     this.#slot.held.delete(this);
-    this.#slot.release(this.#raw);
-    this.#hooks.released?.();
-    return Promise.resolve();
+    this.#hooks.settled?.();
+    // Resolve (and wake waiting getters, who may read on other channels) once it is back.
+    return this.#slot.release(this.#raw).then(() => this.#hooks.released?.());
   }
 
   /** Called by the slot when its channel closed. */
@@ -75,6 +80,7 @@ export class AmqpDelivery implements Delivery {
     this.#slot.held.delete(this);
     if (this.#state !== 'held') return;
     this.#state = 'lost';
+    this.#hooks.settled?.();
     this.#hooks.lost?.(this);
   }
 }

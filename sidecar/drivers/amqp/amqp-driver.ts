@@ -42,6 +42,7 @@ import { fromAmqp, toPublishOptions } from './amqp-message.ts';
 import { AmqpSubscription } from './amqp-subscription.ts';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
 import { ChannelSlot } from './channel-slot.ts';
+import { Deadlines } from './deadlines.ts';
 import { QueueLock } from './queue-lock.ts';
 
 export interface AmqpDriverOptions {
@@ -68,6 +69,8 @@ export interface AmqpDriverOptions {
   readonly selectivePollIntervalMs?: number;
   /** At most this many messages are looked at by one selection or browse scan; default 5000. */
   readonly scanLimit?: number;
+  /** Queue deliveries held unsettled at once, at most (MQ's MAXUMSGS); default 10000. */
+  readonly maxHeldDeliveries?: number;
   /** Depth limit of each subscription's queue; default 10000. */
   readonly subscriptionMaxDepth?: number;
   /** Longest publication body; default 4 MiB. */
@@ -135,11 +138,14 @@ export class AmqpDriver implements BrokerDriver {
   readonly #selectivePollTicks: number;
   readonly #scanLimit: number;
   readonly #subscriptionMaxDepth: number;
+  readonly #maxHeld: number;
+  #held = 0;
   readonly #topicMaxMessageLength: number;
   readonly #log: Logger | undefined;
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #status: DriverStatus;
+  readonly #deadlines: Deadlines;
 
   #specs = new Map<string, ResolvedQueueSpec>();
   readonly #queueStates = new Map<string, QueueState>();
@@ -165,11 +171,13 @@ export class AmqpDriver implements BrokerDriver {
     this.#selectivePollTicks = Math.max(1, Math.round((options.selectivePollIntervalMs ?? 2_000) / this.#pollMs));
     this.#scanLimit = Math.max(1, options.scanLimit ?? 5_000);
     this.#subscriptionMaxDepth = options.subscriptionMaxDepth ?? 10_000;
+    this.#maxHeld = Math.max(1, options.maxHeldDeliveries ?? 10_000);
     this.#topicMaxMessageLength = options.topicMaxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
     this.#log = options.log?.child({ module: 'amqp-driver' });
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#status = new DriverStatus('connecting', this.#now);
+    this.#deadlines = new Deadlines(Math.min(250, Math.max(10, Math.floor(this.#opTimeoutMs / 4))), this.#now);
     if (options.queues) this.#specs = resolveQueueSpecs(options.queues);
   }
 
@@ -377,10 +385,34 @@ export class AmqpDriver implements BrokerDriver {
     return channel;
   }
 
-  async #getSlot(session: Session): Promise<ChannelSlot> {
-    const index = session.next++ % session.getSlots.length;
-    const slot = session.getSlots[index];
-    if (slot?.open) return slot;
+  /**
+   * The get channel with the most acks waiting for confirmation (the get confirms them and
+   * spares that channel a barrier round trip), else the least busy; a closed one is reopened.
+   * Synchronous when the channel is open, so that the caller issues its get before any other
+   * caller chooses: the choice stays right.
+   */
+  #getSlot(session: Session): ChannelSlot | Promise<ChannelSlot> {
+    let index = session.next++ % session.getSlots.length;
+    let best = session.getSlots[index];
+    for (let i = 0; i < session.getSlots.length && best?.open; i++) {
+      const slot = session.getSlots[i];
+      if (!slot?.open) {
+        index = i;
+        best = slot;
+        break;
+      }
+      if (slot.unconfirmedAcks > best.unconfirmedAcks || (slot.unconfirmedAcks === best.unconfirmedAcks && slot.inFlight < best.inFlight)) {
+        index = i;
+        best = slot;
+      }
+    }
+    if (best?.open) return best;
+    return this.#openSlot(session, index).catch((err: unknown) => {
+      throw this.#mapError(err, session, undefined);
+    });
+  }
+
+  async #openSlot(session: Session, index: number): Promise<ChannelSlot> {
     const channel = await this.#timed(session.conn.createChannel(), 'open a channel');
     const fresh = new ChannelSlot(channel, SLOT_PREFETCH, () => {
       if (session.getSlots[index] === fresh) session.getSlots[index] = undefined;
@@ -457,12 +489,15 @@ export class AmqpDriver implements BrokerDriver {
       if (list.length === 0) session.returns.delete(stored.messageId);
     };
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let expired = false;
+      const deadline = this.#deadlines.add(this.#opTimeoutMs, () => {
+        expired = true;
         untrack();
         reject(timeoutError(`confirm of a put to ${target}`));
-      }, this.#opTimeoutMs);
+      });
       const settle = (err: unknown): void => {
-        clearTimeout(timer);
+        if (expired) return;
+        this.#deadlines.remove(deadline);
         untrack();
         if (err === null || err === undefined) {
           if (tracker.returned) reject(unknownQueue(target, true));
@@ -540,9 +575,9 @@ export class AmqpDriver implements BrokerDriver {
 
   /** basic.get of the head message, skipping (and dropping) expired ones. */
   async #takeOne(session: Session, queue: string): Promise<AmqpDelivery | null> {
-    const slot = await this.#getSlot(session).catch((err: unknown) => {
-      throw this.#mapError(err, session, queue);
-    });
+    this.#checkHeld();
+    const picked = this.#getSlot(session);
+    const slot = picked instanceof ChannelSlot ? picked : await picked;
     for (;;) {
       const raw = await this.#basicGet(session, slot, queue);
       if (!raw) return null;
@@ -561,9 +596,9 @@ export class AmqpDriver implements BrokerDriver {
    * position in a classic queue). Runs under the queue's exclusive lock.
    */
   async #scanTake(session: Session, queue: string, selector: NormalizedSelector): Promise<AmqpDelivery | null> {
-    const slot = await this.#getSlot(session).catch((err: unknown) => {
-      throw this.#mapError(err, session, queue);
-    });
+    this.#checkHeld();
+    const picked = this.#getSlot(session);
+    const slot = picked instanceof ChannelSlot ? picked : await picked;
     const held: GetMessage[] = [];
     try {
       for (let looked = 0; looked < this.#scanLimit; looked++) {
@@ -581,15 +616,16 @@ export class AmqpDriver implements BrokerDriver {
       }
       return null;
     } finally {
-      for (const raw of held) slot.release(raw);
+      // Back in place before the lock is released: gets on other channels must find them there.
+      for (const raw of held) slot.requeue(raw);
+      if (held.length > 0) await slot.confirmed().catch(() => undefined);
     }
   }
 
   /** Non-destructive: up to `limit` matching messages in order; everything goes back. */
   async #scan(session: Session, queue: string, selector: NormalizedSelector, limit: number): Promise<Message[]> {
-    const slot = await this.#getSlot(session).catch((err: unknown) => {
-      throw this.#mapError(err, session, queue);
-    });
+    const picked = this.#getSlot(session);
+    const slot = picked instanceof ChannelSlot ? picked : await picked;
     const held: GetMessage[] = [];
     const found: Message[] = [];
     try {
@@ -608,22 +644,36 @@ export class AmqpDriver implements BrokerDriver {
       }
       return found;
     } finally {
-      for (const raw of held) slot.release(raw);
+      // Back in place before the lock is released: gets on other channels must find them there.
+      for (const raw of held) slot.requeue(raw);
+      if (held.length > 0) await slot.confirmed().catch(() => undefined);
     }
   }
 
   async #basicGet(session: Session, slot: ChannelSlot, queue: string): Promise<GetMessage | false> {
     try {
-      return await this.#timed(slot.channel.get(queue, { noAck: false }), `get from ${queue}`, (late) => {
-        if (late) slot.release(late);
+      return await this.#timed(slot.rpc(() => slot.channel.get(queue, { noAck: false })), `get from ${queue}`, (late) => {
+        if (late) slot.requeue(late);
       });
     } catch (err) {
       throw this.#mapError(err, session, queue);
     }
   }
 
+  #checkHeld(): void {
+    if (this.#held >= this.#maxHeld) {
+      throw new AppError('ERR_BROKER_TOO_MANY_HELD', `the driver holds ${this.#held} unsettled deliveries, its maximum`, {
+        details: { maxHeldDeliveries: this.#maxHeld },
+      });
+    }
+  }
+
   #delivery(queue: string, stored: StoredMessage, slot: ChannelSlot, raw: AmqpMessage): AmqpDelivery {
+    this.#held++;
     return new AmqpDelivery(toMessage(stored, this.#now()), { kind: 'queue', name: queue }, slot, raw, {
+      settled: () => {
+        this.#held--;
+      },
       released: () => {
         const state = this.#queueStates.get(queue);
         if (state) this.#kickAll(state);
@@ -848,18 +898,18 @@ export class AmqpDriver implements BrokerDriver {
   #timed<T>(promise: Promise<T>, what: string, late?: (value: T) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let expired = false;
-      const timer = setTimeout(() => {
+      const deadline = this.#deadlines.add(this.#opTimeoutMs, () => {
         expired = true;
         reject(timeoutError(what));
-      }, this.#opTimeoutMs);
+      });
       promise.then(
         (value) => {
-          clearTimeout(timer);
+          this.#deadlines.remove(deadline);
           if (expired) late?.(value);
           else resolve(value);
         },
         (err: unknown) => {
-          clearTimeout(timer);
+          this.#deadlines.remove(deadline);
           if (!expired) reject(err);
         },
       );

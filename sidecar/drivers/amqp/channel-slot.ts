@@ -1,7 +1,8 @@
-// One AMQP channel and the deliveries it holds. Acks are confirmed by a barrier: a cheap
-// synchronous method (basic.qos) sent after them on the same channel, whose reply proves the
-// broker processed every ack before it. Barriers are coalesced, one in flight per channel.
-// When the channel closes, every delivery it held is marked lost: the broker requeued them.
+// One AMQP channel and the deliveries it holds. An ack (or a requeue) is confirmed by the reply to any
+// synchronous method issued after it on the same channel (the broker handles a channel's methods
+// in order): the next basic.get when the channel is busy, else a basic.qos sent as a barrier on
+// the next turn of the event loop. When the channel closes, every delivery it held is marked
+// lost: the broker requeued them.
 import type { Channel, Message as AmqpMessage } from 'amqplib';
 import type { AmqpDelivery } from './amqp-delivery.ts';
 
@@ -12,7 +13,9 @@ export class ChannelSlot {
   readonly held = new Set<AmqpDelivery>();
   #open = true;
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  #barrierRunning = false;
+  #barrierQueued = false;
+  /** Synchronous methods issued and not yet answered (amqplib sends them one at a time). */
+  #inFlight = 0;
   readonly #onClosed: (slot: ChannelSlot) => void;
 
   constructor(channel: Channel, prefetch: number, onClosed: (slot: ChannelSlot) => void) {
@@ -28,6 +31,16 @@ export class ChannelSlot {
     return this.#open;
   }
 
+  /** Methods waiting for a reply on this channel: a busy channel answers later. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Acks that a method issued now would confirm. */
+  get unconfirmedAcks(): number {
+    return this.#waiters.length;
+  }
+
   markClosed(): void {
     if (!this.#open) return;
     this.#open = false;
@@ -40,20 +53,68 @@ export class ChannelSlot {
   ack(message: AmqpMessage): Promise<void> {
     if (!this.#open) return Promise.reject(new Error('channel closed'));
     this.channel.ack(message);
+    return this.confirmed();
+  }
+
+  /**
+   * Resolves once the broker has processed everything sent on this channel so far (acks,
+   * requeues): the reply to the next synchronous method proves it; a basic.qos barrier is sent
+   * on the next event-loop turn if no other method comes.
+   */
+  confirmed(): Promise<void> {
+    if (!this.#open) return Promise.reject(new Error('channel closed'));
     return new Promise((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
-      void this.#barrier();
+      if (this.#barrierQueued) return;
+      this.#barrierQueued = true;
+      setImmediate(() => {
+        this.#barrierQueued = false;
+        if (this.#waiters.length > 0 && this.#open) this.rpc(() => this.channel.prefetch(this.#prefetch)).catch(() => undefined);
+      });
     });
   }
 
-  /** Returns `message` to its queue (original position). Needs no confirmation: were the channel lost, the broker would requeue it anyway. */
-  release(message: AmqpMessage): void {
+  /** Issues a synchronous method; its reply also confirms every ack sent before it. */
+  rpc<T>(call: () => Promise<T>): Promise<T> {
+    const covered = this.#waiters.splice(0);
+    this.#inFlight++;
+    const reply = call();
+    const settled = (): void => {
+      this.#inFlight--;
+    };
+    reply.then(settled, settled);
+    if (covered.length > 0) {
+      reply.then(
+        () => {
+          for (const waiter of covered) waiter.resolve();
+        },
+        (err: unknown) => {
+          for (const waiter of covered) waiter.reject(err);
+        },
+      );
+    }
+    return reply;
+  }
+
+  /**
+   * Returns `message` to its queue (original position), without waiting. Call confirmed()
+   * before anything another channel does must see it back (the broker orders methods per
+   * channel only). Were the channel lost, the broker would requeue the message itself.
+   */
+  requeue(message: AmqpMessage): void {
     if (!this.#open) return;
     try {
       this.channel.nack(message, false, true);
     } catch {
       // The channel closed under us: the broker requeues the message itself.
     }
+  }
+
+  /** Requeues `message` and resolves once it is back on the queue (or the channel is gone, which requeues it too). */
+  release(message: AmqpMessage): Promise<void> {
+    this.requeue(message);
+    if (!this.#open) return Promise.resolve();
+    return this.confirmed().catch(() => undefined);
   }
 
   /** Discards `message` (an expired one met on the way), without confirmation. */
@@ -66,21 +127,4 @@ export class ChannelSlot {
     }
   }
 
-  async #barrier(): Promise<void> {
-    if (this.#barrierRunning) return;
-    this.#barrierRunning = true;
-    try {
-      while (this.#waiters.length > 0 && this.#open) {
-        const batch = this.#waiters.splice(0);
-        try {
-          await this.channel.prefetch(this.#prefetch);
-          for (const waiter of batch) waiter.resolve();
-        } catch (err) {
-          for (const waiter of batch) waiter.reject(err);
-        }
-      }
-    } finally {
-      this.#barrierRunning = false;
-    }
-  }
 }

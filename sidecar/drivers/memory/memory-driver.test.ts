@@ -75,6 +75,19 @@ describe('memory driver outage simulation', () => {
     expect((await driver.get('Q'))?.message.body.toString()).toBe('y');
   });
 
+  it('bounds the deliveries held unsettled at once', async () => {
+    const driver = new MemoryDriver({ maxHeldDeliveries: 2 });
+    await driver.start();
+    await driver.configureQueues([{ name: 'Q' }]);
+    for (const body of ['a', 'b', 'c']) await driver.put('Q', { body: Buffer.from(body) });
+    const a = await driver.get('Q');
+    const b = await driver.get('Q');
+    await expect(driver.get('Q')).rejects.toSatisfy((e) => hasCode(e, 'ERR_BROKER_TOO_MANY_HELD'));
+    await a?.ack();
+    await b?.release();
+    expect((await driver.get('Q'))?.message.body.toString()).toBe('b');
+  });
+
   it('bounds a subscription buffer and reports the miss to the publisher', async () => {
     const driver = new MemoryDriver({ subscriptionMaxDepth: 2 });
     await driver.start();

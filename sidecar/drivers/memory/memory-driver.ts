@@ -41,6 +41,8 @@ export interface MemoryDriverOptions {
   readonly subscriptionMaxDepth?: number;
   /** Longest publication body; default 4 MiB. */
   readonly topicMaxMessageLength?: number;
+  /** Queue deliveries held unsettled at once, at most (MQ's MAXUMSGS); default 10000. */
+  readonly maxHeldDeliveries?: number;
 }
 
 interface Waiter {
@@ -65,6 +67,8 @@ export class MemoryDriver implements BrokerDriver {
   readonly #status: DriverStatus;
   readonly #subscriptionMaxDepth: number;
   readonly #topicMaxMessageLength: number;
+  readonly #maxHeld: number;
+  #held = 0;
   /** Configured queues by name. */
   #queues = new Map<string, MemoryQueue>();
   /** Queues dropped from the configuration keep their messages, as a broker would. */
@@ -78,6 +82,7 @@ export class MemoryDriver implements BrokerDriver {
     this.#status = new DriverStatus('connecting', this.#now);
     this.#subscriptionMaxDepth = options.subscriptionMaxDepth ?? 10_000;
     this.#topicMaxMessageLength = options.topicMaxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+    this.#maxHeld = Math.max(1, options.maxHeldDeliveries ?? 10_000);
   }
 
   start(): Promise<void> {
@@ -159,6 +164,11 @@ export class MemoryDriver implements BrokerDriver {
     const signal = options.signal;
     signal?.throwIfAborted();
     this.#checkAvailable();
+    if (this.#held >= this.#maxHeld) {
+      throw new AppError('ERR_BROKER_TOO_MANY_HELD', `the driver holds ${this.#held} unsettled deliveries, its maximum`, {
+        details: { maxHeldDeliveries: this.#maxHeld },
+      });
+    }
     const entry = queue.store.first(selector, this.#now(), true);
     if (entry) return this.#deliver(queue, entry);
     if (waitMs === 0) return null;
@@ -238,6 +248,7 @@ export class MemoryDriver implements BrokerDriver {
   #deliver(queue: MemoryQueue, entry: StoreEntry): MemoryDelivery {
     const delivery = new MemoryDelivery(toMessage(entry.stored, this.#now()), { kind: 'queue', name: queue.spec.name }, {
       settled: (d, outcome) => {
+        this.#held--;
         queue.held.delete(d);
         if (outcome === 'acked') return;
         queue.store.restore(entry);
@@ -245,6 +256,7 @@ export class MemoryDriver implements BrokerDriver {
       },
     });
     queue.held.add(delivery);
+    this.#held++;
     return delivery;
   }
 
@@ -252,6 +264,7 @@ export class MemoryDriver implements BrokerDriver {
   #serveWaiters(queue: MemoryQueue): void {
     if (!this.#available) return;
     for (const waiter of [...queue.waiters]) {
+      if (this.#held >= this.#maxHeld) break;
       const entry = queue.store.first(waiter.selector, this.#now(), true);
       if (entry) waiter.resolve(this.#deliver(queue, entry));
       if (queue.store.size === 0) break;
