@@ -55,6 +55,8 @@ const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options'
 /** Failures a newer policy or keyring may cure: looked at again with fresh ones before quarantine. */
 const STALE_POLICY_REASONS = new Set(['SIGNER_NOT_AUTHORIZED', 'QOP_MISMATCH', 'STRENGTH_MISMATCH']);
 const STALE_KEYRING_REASONS = new Set(['NOT_A_RECIPIENT', 'DECRYPTION_FAILED']);
+/** Gateway refusals of a put that a policy changed since it was fetched can explain. */
+const PUT_REFUSALS_BY_POLICY: ReadonlySet<string> = new Set(['ERR_ENVELOPE_QOP_MISMATCH', 'ERR_ENVELOPE_SIGNER_NOT_AUTHORIZED', 'ERR_ENVELOPE_STRENGTH_MISMATCH']);
 /** How old a cached policy may be when a failure is looked at again. */
 const RECHECK_AGE_MS = 1000;
 /** Bad messages moved aside in one get before answering (the rest wait for the next get). */
@@ -191,14 +193,26 @@ export class AppHandler {
     this.#query('queue' in target ? 'put' : 'publish', rawQuery, version);
     const md = parsePutHeaders(ctx.req.headersDistinct as DistinctHeaders, version);
     const payload = await this.#body(ctx);
-    const entry = await this.#o.cache.get(qmgr, target);
     // The app may name its own message id (for its own retries); otherwise the sidecar picks one.
     const messageId = md.messageId ?? randomBytes(24).toString('hex');
-    const sealed = md.messageId === undefined ? this.#o.protector.seal(entry, payload, idBytes(messageId)) : this.#resealable(entry, target, messageId, payload);
-    if (sealed.protected) this.#o.workloadMetrics.sealed(entry.policy?.qualityOfProtection ?? 'None');
     const path = 'queue' in target ? paths.queueMessage(qmgr, target.queue) : paths.topicMessage(qmgr, target.topic);
-    const reply = await this.#o.client().requestWithRetry({ method: 'POST', path, headers: putHeaders(md, messageId), body: sealed.body, signal: ctx.signal }, this.#o.limits.putRetries);
-    if (reply.status !== 201) throw errorFromReply(reply);
+    let entry = await this.#o.cache.get(qmgr, target);
+    for (let attempt = 0; ; attempt++) {
+      const sealed = md.messageId === undefined ? this.#o.protector.seal(entry, payload, idBytes(messageId)) : this.#resealable(entry, target, messageId, payload);
+      const reply = await this.#o.client().requestWithRetry({ method: 'POST', path, headers: putHeaders(md, messageId), body: sealed.body, signal: ctx.signal }, this.#o.limits.putRetries);
+      if (reply.status === 201) {
+        if (sealed.protected) this.#o.workloadMetrics.sealed(entry.policy?.qualityOfProtection ?? 'None');
+        break;
+      }
+      const err = errorFromReply(reply);
+      // The gateway enforces the policy in force: a refusal that a changed policy explains is
+      // sealed again, once, under a fresh one (nothing was stored).
+      if (attempt === 0 && PUT_REFUSALS_BY_POLICY.has(err.code) && Date.now() - entry.fetchedAt >= RECHECK_AGE_MS) {
+        entry = await this.#o.cache.get(qmgr, target, RECHECK_AGE_MS);
+        continue;
+      }
+      throw err;
+    }
     ctx.res.writeHead(201, { ...SECURITY_HEADERS, [MD_RESPONSE.messageId]: formatId(messageId, version), 'content-length': '0' });
     ctx.res.end();
   }
@@ -209,7 +223,7 @@ export class AppHandler {
    * the gateway stores once (a fresh seal would differ and be refused as a reused id).
    */
   #resealable(entry: ProtectionEntry, target: ProtectionTarget, messageId: string, payload: Buffer): { body: Buffer; protected: boolean } {
-    const key = `${entry.qmgr}\u0000${'queue' in target ? `q\u0000${target.queue}` : `t\u0000${target.topic}`}\u0000${messageId}\u0000${hash('sha256', payload, 'base64')}`;
+    const key = `${entry.revision}\u0000${entry.qmgr}\u0000${'queue' in target ? `q\u0000${target.queue}` : `t\u0000${target.topic}`}\u0000${messageId}\u0000${hash('sha256', payload, 'base64')}`;
     const now = Date.now();
     const cached = this.#sealedByAppId.get(key);
     if (cached !== undefined && now - cached.at < RESEAL_CACHE_MS) return cached;

@@ -30,6 +30,8 @@ export const GatewaySchema = z.strictObject({
   connections: z.number().int().min(1).max(256).default(4),
   /** Requests sent on one connection before the first answer (HTTP/1.1 pipelining); 1 = none. */
   pipelining: z.number().int().min(1).max(128).default(8),
+  /** Connections for gets and browses that wait (one long-poll each); keep at or below the gateway's maxLongPollsPerPeer. */
+  longPollConnections: z.number().int().min(1).max(1024).default(16),
   connectTimeout: duration.default('5s'),
   /** Deadline of one request to the gateway, besides a get's own `wait`. */
   requestTimeout: duration.default('30s'),

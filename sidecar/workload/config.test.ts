@@ -31,7 +31,7 @@ describe('sidecarConfigFromFile', () => {
   it('fills in defaults, resolves paths against the file and turns durations into milliseconds', () => {
     expect(sidecarConfigFromFile(minimal, '/conf')).toMatchObject({
       listen: { kind: 'tcp', host: '127.0.0.1', port: 8080 },
-      gateway: { url: 'https://gw.pay.svc:9443', channel: undefined, connections: 4, pipelining: 8, connectTimeoutMs: 5000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 20_000, putRetries: 2 },
+      gateway: { url: 'https://gw.pay.svc:9443', channel: undefined, connections: 4, pipelining: 8, longPollConnections: 16, connectTimeoutMs: 5000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 20_000, putRetries: 2 },
       identity: { certificateFile: '/conf/svid/svid.crt', keyFile: '/conf/svid/svid.key', trustBundleFile: '/etc/qshield/bundle.pem' },
       messageKeyring: { dir: '/conf/keyring' },
       delivery: { getVisibilityMs: 30_000, defaultLeaseVisibilityMs: 30_000, maxLeaseVisibilityMs: 900_000 },

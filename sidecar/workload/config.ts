@@ -32,6 +32,7 @@ export interface SidecarConfig {
     readonly channel: string | undefined;
     readonly connections: number;
     readonly pipelining: number;
+    readonly longPollConnections: number;
     readonly connectTimeoutMs: number;
     readonly requestTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
@@ -156,6 +157,7 @@ function convert(file: SidecarConfigFile, baseDir: string, source: string): Side
       channel: g.channel,
       connections: g.connections,
       pipelining: g.pipelining,
+      longPollConnections: g.longPollConnections,
       connectTimeoutMs: ms(g.connectTimeout, ['gateway', 'connectTimeout'], 100),
       requestTimeoutMs: ms(g.requestTimeout, ['gateway', 'requestTimeout'], 100),
       keepAliveTimeoutMs: ms(g.keepAliveTimeout, ['gateway', 'keepAliveTimeout'], 100),

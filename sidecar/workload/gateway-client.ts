@@ -1,6 +1,6 @@
 // The workload sidecar's connection to its queue manager's gateway: an undici pool over mTLS
-// with the workload's SVID, keep-alive and HTTP/1.1 pipelining (docs/adr/0007). A rotated SVID
-// gets a fresh pool: new requests use it at once, requests in flight finish on the old one,
+// with the workload's SVID, keep-alive and HTTP/1.1 pipelining (docs/adr/0007), and a second
+// pool for long-polls so that a waiting get holds up nothing. A rotated SVID gets fresh pools: new requests use it at once, requests in flight finish on the old one,
 // which then closes — so a rotation fails nothing. Gateway error replies become AppErrors with
 // the gateway's code, so sidecar/respond.ts writes the same reply to the app.
 import { Client, Pool, errors as undiciErrors, type Dispatcher } from 'undici';
@@ -19,6 +19,8 @@ export interface GatewayClientOptions {
   readonly channel: string | undefined;
   readonly connections: number;
   readonly pipelining: number;
+  /** Connections for long-polls (gets and browses with `wait`), kept apart so that they hold up nothing else. */
+  readonly longPollConnections: number;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
@@ -87,6 +89,8 @@ export class GatewayClient {
   readonly #pattern: SpiffePattern;
   readonly #log: Logger;
   #pool: Pool;
+  /** Long-polls only: one per connection, so a waiting get never delays a put or an ack. */
+  #waitPool: Pool;
   #identity: ClientIdentity;
   readonly #retiring = new Set<Promise<void>>();
   /** The connections of open subscription streams. */
@@ -99,6 +103,7 @@ export class GatewayClient {
     this.#log = options.log.child({ module: 'gateway-client' });
     this.#identity = options.identity;
     this.#pool = this.#newPool(options.identity);
+    this.#waitPool = this.#newWaitPool(options.identity);
   }
 
   get identity(): ClientIdentity {
@@ -122,6 +127,16 @@ export class GatewayClient {
     };
   }
 
+  #newWaitPool(identity: ClientIdentity): Pool {
+    return new Pool(this.#o.url, {
+      connections: this.#o.longPollConnections,
+      pipelining: 1,
+      keepAliveTimeout: this.#o.keepAliveTimeoutMs,
+      connectTimeout: this.#o.connectTimeoutMs,
+      connect: this.#connect(identity),
+    });
+  }
+
   #newPool(identity: ClientIdentity): Pool {
     return new Pool(this.#o.url, {
       connections: this.#o.connections,
@@ -139,12 +154,15 @@ export class GatewayClient {
    */
   setIdentity(identity: ClientIdentity): void {
     if (this.#closed) return;
-    const old = this.#pool;
+    const old = [this.#pool, this.#waitPool];
     this.#identity = identity;
     this.#pool = this.#newPool(identity);
-    const retiring = old.close().catch((err: unknown) => this.#log.debug({ err }, 'closing the previous pool failed'));
-    this.#retiring.add(retiring);
-    void retiring.finally(() => this.#retiring.delete(retiring));
+    this.#waitPool = this.#newWaitPool(identity);
+    for (const pool of old) {
+      const retiring = pool.close().catch((err: unknown) => this.#log.debug({ err }, 'closing the previous pool failed'));
+      this.#retiring.add(retiring);
+      void retiring.finally(() => this.#retiring.delete(retiring));
+    }
   }
 
   #dispatchOptions(request: GatewayRequest): Dispatcher.RequestOptions {
@@ -185,7 +203,8 @@ export class GatewayClient {
   async request(request: GatewayRequest): Promise<GatewayReply> {
     if (this.#closed) throw new AppError('ERR_WORKLOAD_DRAINING', 'the sidecar is shutting down');
     try {
-      const res = await this.#pool.request(this.#dispatchOptions(request));
+      const pool = (request.waitMs ?? 0) > 0 ? this.#waitPool : this.#pool;
+      const res = await pool.request(this.#dispatchOptions(request));
       const body = Buffer.from(await res.body.arrayBuffer());
       return { status: res.statusCode, headers: res.headers, body };
     } catch (err) {
@@ -236,8 +255,8 @@ export class GatewayClient {
   async close(options: { force?: boolean } = {}): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#streams].map((c) => c.destroy()));
-    if (options.force) await this.#pool.destroy();
-    else await this.#pool.close();
+    if (options.force) await Promise.allSettled([this.#pool.destroy(), this.#waitPool.destroy()]);
+    else await Promise.allSettled([this.#pool.close(), this.#waitPool.close()]);
     await Promise.allSettled([...this.#retiring]);
   }
 }

@@ -86,7 +86,7 @@ export async function startWorkloadSidecar(options: WorkloadSidecarOptions): Pro
 
   const client = new GatewayClient({
     url: config.gateway.url, spiffeId: config.gateway.spiffeId, channel: config.gateway.channel,
-    connections: config.gateway.connections, pipelining: config.gateway.pipelining,
+    connections: config.gateway.connections, pipelining: config.gateway.pipelining, longPollConnections: config.gateway.longPollConnections,
     connectTimeoutMs: config.gateway.connectTimeoutMs, requestTimeoutMs: config.gateway.requestTimeoutMs, keepAliveTimeoutMs: config.gateway.keepAliveTimeoutMs,
     identity, log, ...(options.allowH2 === undefined ? {} : { allowH2: options.allowH2 }),
   });

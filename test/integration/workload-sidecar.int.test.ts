@@ -142,6 +142,36 @@ describe('policy and recipients', () => {
   });
 });
 
+describe('a policy changed at the gateway', () => {
+  it('a producer whose cached policy is stale seals again under the new one when the gateway refuses', async () => {
+    const slow = d.addWorkload('slow-producer', { config: { policyRefreshInterval: '30s' } });
+    const s = await d.startSidecar(slow);
+    const pool = new Pool(s.url);
+    const withQueue = (revision: string, qop: 'Integrity' | 'Privacy') => {
+      const bundle = e2eBundle({ revision }) as { queues: { name: string }[]; protectionPolicies: Record<string, unknown>[] };
+      bundle.queues.push({ name: 'Q.CHANGE' });
+      bundle.protectionPolicies.push(qop === 'Integrity'
+        ? { name: 'change', queue: 'Q.CHANGE', qualityOfProtection: 'Integrity' }
+        : { name: 'change', queue: 'Q.CHANGE', qualityOfProtection: 'Privacy', recipients: [consumer.spiffeId] });
+      return bundle;
+    };
+    d.writePolicy(withQueue('e2e/4', 'Integrity'));
+    await until('the gateway took the new bundle', () => d.gateway.gateway.policy().revision === 'e2e/4');
+    expect((await put(pool, 'Q.CHANGE', 'signed')).status).toBe(201);
+    d.writePolicy(withQueue('e2e/5', 'Privacy'));
+    await until('the gateway took the new bundle', () => d.gateway.gateway.policy().revision === 'e2e/5');
+    await sleep(1100);
+    const r = await put(pool, 'Q.CHANGE', 'now encrypted');
+    expect(r.status).toBe(201);
+    expect((await d.gateway.driver.browseList('Q.CHANGE')).length).toBe(2);
+    const texts = await drain('Q.CHANGE');
+    // The first was put as Integrity and is found under a Privacy policy now: it goes to the
+    // error queue; the second opens.
+    expect(texts).toEqual(['now encrypted']);
+    await pool.destroy();
+  });
+});
+
 describe('puts', () => {
   it('stores a put once when the app repeats it with its own message id', async () => {
     const id = randomBytes(24).toString('hex');
