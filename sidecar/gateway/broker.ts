@@ -33,5 +33,6 @@ export async function createBrokerDriver(config: GatewayConfig['broker'], log: L
     connectionName: 'qshield-gateway',
     log: log.child({ module: 'amqp' }),
     ...(config.operationTimeoutMs === undefined ? {} : { operationTimeoutMs: config.operationTimeoutMs }),
+    ...(config.getChannels === undefined ? {} : { getChannels: config.getChannels }),
   });
 }

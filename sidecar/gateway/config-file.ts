@@ -33,6 +33,8 @@ export const BrokerSchema = z.strictObject({
   passwordFile: path.optional(),
   /** Deadline of one broker operation. */
   operationTimeout: duration.optional(),
+  /** AMQP channels gets run on in parallel (a basic.get holds its channel for a round trip). */
+  getChannels: z.number().int().min(1).max(256).optional(),
 });
 
 export const AdminSchema = z.strictObject({

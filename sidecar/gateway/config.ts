@@ -31,6 +31,7 @@ export interface GatewayConfig {
     readonly usernameFile: string | undefined;
     readonly passwordFile: string | undefined;
     readonly operationTimeoutMs: number | undefined;
+    readonly getChannels: number | undefined;
   };
   readonly admin: { readonly host: string; readonly port: number };
   readonly securityEvents: {
@@ -128,7 +129,7 @@ function convert(file: GatewayConfigFile, baseDir: string, source: string): Gate
       problems.push({ path: '$.broker', message: 'usernameFile and passwordFile go together' });
     }
   } else {
-    for (const field of ['url', 'usernameFile', 'passwordFile', 'operationTimeout'] as const) {
+    for (const field of ['url', 'usernameFile', 'passwordFile', 'operationTimeout', 'getChannels'] as const) {
       if (broker[field] !== undefined) problems.push({ path: `$.broker.${field}`, message: 'applies to the amqp driver only' });
     }
   }
@@ -162,6 +163,7 @@ function convert(file: GatewayConfigFile, baseDir: string, source: string): Gate
       usernameFile: optAbs(broker.usernameFile),
       passwordFile: optAbs(broker.passwordFile),
       operationTimeoutMs: broker.operationTimeout === undefined ? undefined : ms(broker.operationTimeout, ['broker', 'operationTimeout'], 1),
+      getChannels: broker.getChannels,
     },
     admin: { host: file.admin.host, port: file.admin.port },
     securityEvents: {

@@ -350,11 +350,18 @@ export class RequestHandler {
     this.#strength(scope, scope.policy.protectionFor({ queue }), 'get', target);
     const q = this.#query(scope, 'get', query, version);
     this.#rate(scope, 'get', target);
+    const selector = { messageId: q.messageId, correlationId: q.correlationId };
+    if (q.waitMs === 0) {
+      // Nothing to wait for, so nothing to abort: a client gone meanwhile is handled by #deliver.
+      const delivery = await this.#o.driver.get(queue, selector);
+      if (delivery === null) return this.#noMessage(scope.res);
+      return this.#deliver(scope, delivery, version);
+    }
     const endLongPoll = this.#longPoll(scope, q.waitMs, 'get', target);
     const waiter = this.#waiter(scope);
     let delivery: Delivery | null;
     try {
-      delivery = await this.#o.driver.get(queue, { waitMs: q.waitMs, messageId: q.messageId, correlationId: q.correlationId, signal: waiter.signal });
+      delivery = await this.#o.driver.get(queue, { waitMs: q.waitMs, ...selector, signal: waiter.signal });
     } catch (err) {
       if (waiter.signal.aborted && waiter.signal.reason === CLIENT_GONE) return; // nobody to answer; nothing was taken
       if (waiter.signal.aborted && hasCode(waiter.signal.reason, 'ERR_GATEWAY_DRAINING')) throw waiter.signal.reason;
