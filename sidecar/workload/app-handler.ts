@@ -95,6 +95,8 @@ function idBytes(hex: string): Buffer {
 export class AppHandler {
   readonly #o: AppHandlerOptions;
   readonly #log: Logger;
+  /** Lease acks and releases in flight: a drain waits for them, so a restart strands no lease. */
+  readonly #settling = new Set<Promise<void>>();
   /** (destination, app's message id, payload digest) → the envelope sealed for it, and when. */
   readonly #sealedByAppId = new Map<string, { body: Buffer; protected: boolean; at: number }>();
 
@@ -354,8 +356,20 @@ export class AppHandler {
     res.end(message.body);
   }
 
+  /** Resolves when the lease acks and releases in flight now are done. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#settling]);
+  }
+
   /** Acks or releases a lease at the gateway; failures are logged (the lease then expires). */
-  async #settle(qmgr: string, leaseId: string, action: 'ack' | 'release'): Promise<void> {
+  #settle(qmgr: string, leaseId: string, action: 'ack' | 'release'): Promise<void> {
+    const done = this.#settleNow(qmgr, leaseId, action);
+    this.#settling.add(done);
+    void done.finally(() => this.#settling.delete(done));
+    return done;
+  }
+
+  async #settleNow(qmgr: string, leaseId: string, action: 'ack' | 'release'): Promise<void> {
     try {
       const reply = await this.#o.client().request({
         method: action === 'ack' ? 'DELETE' : 'POST',

@@ -5,6 +5,7 @@
 import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../lib/errors/index.ts';
 import { F, type Logger } from '../../lib/log/index.ts';
 import { startObservability, type Observability } from '../observability/index.ts';
@@ -53,6 +54,8 @@ export interface WorkloadSidecar {
   close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
+/** Longest a drain waits for the last lease acks and releases. */
+const SETTLE_DRAIN_MS = 2000;
 /** How long a successful gateway round trip vouches for readiness. */
 const GATEWAY_CHECK_MS = 5000;
 
@@ -299,6 +302,9 @@ export async function startWorkloadSidecar(options: WorkloadSidecarOptions): Pro
         await Promise.race([closed, cut]);
         clearTimeout(timer);
         clearInterval(idle);
+        // Acks and releases of the last answers go out before the connections close: otherwise
+        // those messages would wait out their visibility timeout (and acked ones come again).
+        await Promise.race([handler.settled(), sleep(SETTLE_DRAIN_MS)]);
         await client.close({ force: true });
         if (listen.kind === 'unix') await rm(listen.socketPath, { force: true });
         await observability.close({ deadlineMs: 5000 });
