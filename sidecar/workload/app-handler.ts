@@ -131,7 +131,8 @@ export class AppHandler {
           case 'put': return this.#put(ctx, route.version, route.qmgr, { queue: route.queue }, route.query);
           case 'get': return this.#get(ctx, route.version, route.qmgr, route.queue, route.query, 'get');
           case 'browse': return this.#browse(ctx, route.version, route.qmgr, route.queue, route.query);
-          case 'messagelist': return this.#forward(ctx, 'GET', paths.messageList(route.qmgr, route.queue, route.query === '' ? '' : `?${route.query}`), route.version);
+          // Summaries carry ids in the form of the app's API version: ask the gateway in that version.
+          case 'messagelist': return this.#forward(ctx, 'GET', paths.messageList(route.qmgr, route.queue, route.query === '' ? '' : `?${route.query}`, route.version));
         }
         break;
       case 'topic':
@@ -140,12 +141,12 @@ export class AppHandler {
         return this.#get(ctx, 'v3', route.qmgr, route.queue, route.query, 'lease');
       case 'lease-settle':
         this.#csrf(ctx);
-        return this.#forward(ctx, route.action === 'ack' ? 'DELETE' : 'POST', route.action === 'ack' ? paths.leaseAck(route.qmgr, route.leaseId) : paths.leaseRelease(route.qmgr, route.leaseId), 'v3');
+        return this.#forward(ctx, route.action === 'ack' ? 'DELETE' : 'POST', route.action === 'ack' ? paths.leaseAck(route.qmgr, route.leaseId) : paths.leaseRelease(route.qmgr, route.leaseId));
       case 'subscription':
         return this.#subscribe(ctx, route.qmgr, route.topic, route.query);
       case 'protection':
       case 'connection':
-        return this.#forward(ctx, 'GET', ctx.req.url ?? '/', 'v3');
+        return this.#forward(ctx, 'GET', ctx.req.url ?? '/');
       case 'quarantine':
         // Only the sidecar itself moves messages to the error queue.
         throw new AppError('ERR_GATEWAY_NOT_FOUND', 'no such resource', { details: { path: 'quarantine' } });
@@ -174,7 +175,7 @@ export class AppHandler {
   }
 
   /** Relays a request the sidecar does not change, and the gateway's answer as it is. */
-  async #forward(ctx: Ctx, method: 'GET' | 'POST' | 'DELETE', path: string, _version: ApiVersion): Promise<void> {
+  async #forward(ctx: Ctx, method: 'GET' | 'POST' | 'DELETE', path: string): Promise<void> {
     const reply = await this.#o.client().request({ method, path, headers: method === 'GET' ? {} : { [CSRF_HEADER]: 'qshield-sidecar' }, signal: ctx.signal });
     if (reply.status >= 400) throw errorFromReply(reply);
     const headers: Record<string, string> = { ...SECURITY_HEADERS };

@@ -67,7 +67,7 @@ const enc = encodeURIComponent;
 /** Gateway paths. */
 export const paths = {
   queueMessage: (qmgr: string, queue: string, query = ''): string => `/ibmmq/rest/v3/messaging/qmgr/${enc(qmgr)}/queue/${enc(queue)}/message${query}`,
-  messageList: (qmgr: string, queue: string, query = ''): string => `/ibmmq/rest/v3/messaging/qmgr/${enc(qmgr)}/queue/${enc(queue)}/messagelist${query}`,
+  messageList: (qmgr: string, queue: string, query = '', version = 'v3'): string => `/ibmmq/rest/${version}/messaging/qmgr/${enc(qmgr)}/queue/${enc(queue)}/messagelist${query}`,
   topicMessage: (qmgr: string, topic: string): string => `/ibmmq/rest/v3/messaging/qmgr/${enc(qmgr)}/topic/${topic.split('/').map(enc).join('/')}/message`,
   lease: (qmgr: string, queue: string, query = ''): string => `/qshield/v1/qmgr/${enc(qmgr)}/queue/${enc(queue)}/lease${query}`,
   leaseAck: (qmgr: string, id: string): string => `/qshield/v1/qmgr/${enc(qmgr)}/lease/${enc(id)}`,

@@ -13,7 +13,7 @@ import { AppHandler } from './app-handler.ts';
 import { buildClientIdentity, readIdentityFiles, sameIdentityFiles, type ClientIdentity, type IdentityFileSet } from './client-identity.ts';
 import type { SidecarConfig } from './config.ts';
 import { GatewayClient } from './gateway-client.ts';
-import { buildMessageKeyring, readKeyringFiles, type MessageKeyring } from './message-keyring.ts';
+import { buildMessageKeyring, readKeyringFiles, type KeyringFiles, type MessageKeyring } from './message-keyring.ts';
 import { ProtectionCache } from './protection-cache.ts';
 import { Protector } from './protector.ts';
 import { Quarantiner } from './quarantine.ts';
@@ -138,32 +138,43 @@ export async function startWorkloadSidecar(options: WorkloadSidecarOptions): Pro
     if (next.bundleSha256 !== previous.bundleSha256) events.identityRotated({ kind: 'trust-bundle', sha256: next.bundleSha256, previousSha256: previous.bundleSha256 });
   }
 
+  /** Reports a keyring that cannot be taken, once per failure (`marker`: the digest, or why it was unreadable). */
+  function keyringRefused(marker: string, err: unknown): void {
+    if (refusedKeyringDigest === marker) return;
+    refusedKeyringDigest = marker;
+    const details = err instanceof AppError ? err.details : {};
+    events.identityRotationFailed({
+      code: err instanceof AppError && err.code === 'ERR_FILE_IO' ? 'files-unreadable' : details.kind === 'key-mismatch' ? 'key-mismatch' : 'identity-invalid',
+      kind: 'message-keyring', spiffeId, activeSha256: keyring.current.fingerprint, notAfter: keyring.current.notAfter,
+      errorCode: err instanceof AppError ? err.code : 'ERR_INTERNAL', path: config.messageKeyring.dir, reason: err instanceof Error ? err.message : 'invalid',
+    });
+  }
+
   /** Re-reads the keyring directory; true when a new keyring took effect. */
   async function checkKeyring(): Promise<boolean> {
     const dir = config.messageKeyring.dir;
+    let files: KeyringFiles;
+    try {
+      files = await readKeyringFiles(dir);
+    } catch (err) {
+      // Unreadable, or a generation half-written (a certificate without its key yet).
+      keyringRefused(err instanceof AppError ? `listing:${err.code}` : 'listing', err);
+      return false;
+    }
+    if (files.digest === keyring.digest) {
+      refusedKeyringDigest = undefined;
+      // The same files, but time moves: a generation published ahead of its validity signs from
+      // its start, and a current one that has ended stops signing.
+      const t = now();
+      const due = keyring.generations.find((g) => g.notBefore.getTime() <= t && t <= g.notAfter.getTime());
+      if (due === undefined || due.generation === keyring.current.generation) return false;
+    }
+    if (files.digest === refusedKeyringDigest) return false;
     let next: MessageKeyring;
     try {
-      const files = await readKeyringFiles(dir);
-      if (files.digest === keyring.digest) {
-        refusedKeyringDigest = undefined;
-        return false;
-      }
-      if (files.digest === refusedKeyringDigest) return false;
-      try {
-        next = buildMessageKeyring(dir, files, keyringOptions());
-      } catch (err) {
-        refusedKeyringDigest = files.digest;
-        throw err;
-      }
+      next = buildMessageKeyring(dir, files, keyringOptions());
     } catch (err) {
-      if (refusedKeyringDigest === 'unreadable' && !(err instanceof AppError && err.code === 'ERR_WORKLOAD_KEYRING_INVALID')) return false;
-      if (!(err instanceof AppError && err.code === 'ERR_WORKLOAD_KEYRING_INVALID')) refusedKeyringDigest = 'unreadable';
-      const details = err instanceof AppError ? err.details : {};
-      events.identityRotationFailed({
-        code: err instanceof AppError && err.code === 'ERR_FILE_IO' ? 'files-unreadable' : details.kind === 'key-mismatch' ? 'key-mismatch' : 'identity-invalid',
-        kind: 'message-keyring', spiffeId, activeSha256: keyring.current.fingerprint, notAfter: keyring.current.notAfter,
-        errorCode: err instanceof AppError ? err.code : 'ERR_INTERNAL', path: dir, reason: err instanceof Error ? err.message : 'invalid',
-      });
+      keyringRefused(files.digest, err);
       return false;
     }
     const previous = keyring;

@@ -109,6 +109,21 @@ describe('message keyring', () => {
   });
 });
 
+describe('message keyring over time', () => {
+  it('a generation published ahead of its validity opens at once and signs from its start, with no file changed', async () => {
+    const startsAt = new Date(Date.now() + 1500);
+    d.addGeneration(consumer, 6, { notBefore: startsAt });
+    await until('generation 6 is in the keyring', () => cs.sidecar.keyring().generations.some((g) => g.generation === 6));
+    expect(cs.sidecar.keyring().current.generation).toBe(5);
+    // Senders still encrypt for generation 5 (the gateway hands over the newest valid certificate).
+    expect((await put(app.producer, 'Q.PRIV', 'before its start')).status).toBe(201);
+    await until('generation 6 signs', () => cs.sidecar.keyring().current.generation === 6);
+    // Certificate times are whole seconds: the start is the certificate's, at most a second before startsAt.
+    expect(Date.now()).toBeGreaterThanOrEqual(consumer.generations.get(6)!.cert.validFromDate.getTime());
+    expect(await drain('Q.PRIV')).toEqual(['before its start']);
+  });
+});
+
 describe('policy and recipients', () => {
   it('checks a refused signer again under a fresh policy before quarantining: a signer authorized since is let through', async () => {
     // The consumer caches Q.INT's policy (30 s refresh): the intruder is not a signer yet.

@@ -34,7 +34,7 @@ export function e2eBundle(options: { producer?: string; consumer?: string; intru
     trustDomain: TD,
     queues: [
       { name: 'Q.PLAIN' }, { name: 'Q.INT' }, { name: 'Q.PRIV' }, { name: 'Q.CONF' }, { name: 'Q.TOL' }, { name: 'Q.BULK', maxDepth: 20_000 }, { name: 'Q.BIG', maxMessageLength: 16_777_216 },
-      { name: 'SYSTEM.PROTECTION.ERROR.QUEUE', maxDepth: 10_000, maxMessageLength: 4_259_840 },
+      { name: 'SYSTEM.PROTECTION.ERROR.QUEUE', maxDepth: 10_000, maxMessageLength: 16_842_761 },
     ],
     topics: [{ name: 'PRICES', topicString: 'prices' }],
     authorities: [
