@@ -178,7 +178,7 @@ export class AppHandler {
 
   /** Relays a request the sidecar does not change, and the gateway's answer as it is. */
   async #forward(ctx: Ctx, method: 'GET' | 'POST' | 'DELETE', path: string): Promise<void> {
-    const reply = await this.#o.client().request({ method, path, headers: method === 'GET' ? {} : { [CSRF_HEADER]: 'qshield-sidecar' }, signal: ctx.signal });
+    const reply = await this.#o.client().request({ method, path, headers: method === 'GET' ? {} : { [CSRF_HEADER]: 'qshield-sidecar' }, answerMayBeLarge: method === 'GET', signal: ctx.signal });
     if (reply.status >= 400) throw errorFromReply(reply);
     const headers: Record<string, string> = { ...SECURITY_HEADERS };
     for (const name of ['content-type', MD_RESPONSE.messageId.toLowerCase()]) {
@@ -288,6 +288,7 @@ export class AppHandler {
         path: paths.lease(qmgr, queue, query({ wait: waitMs > 0 ? waitMs : undefined, visibility: visibilityMs, messageId: q.messageId === undefined ? undefined : formatId(q.messageId, 'v3'), correlationId: q.correlationId === undefined ? undefined : formatId(q.correlationId, 'v3') })),
         headers: { [CSRF_HEADER]: 'qshield-sidecar' },
         waitMs,
+        answerMayBeLarge: true,
         signal: ctx.signal,
       });
       if (reply.status === 204) {
@@ -390,7 +391,7 @@ export class AppHandler {
     const q = this.#query('browse', rawQuery, version);
     const client = this.#o.client();
     const selector = { messageId: q.messageId === undefined ? undefined : formatId(q.messageId, 'v3'), correlationId: q.correlationId === undefined ? undefined : formatId(q.correlationId, 'v3') };
-    const first = await client.request({ method: 'GET', path: paths.queueMessage(qmgr, queue, query({ wait: q.waitMs > 0 ? q.waitMs : undefined, ...selector })), waitMs: q.waitMs, signal: ctx.signal });
+    const first = await client.request({ method: 'GET', path: paths.queueMessage(qmgr, queue, query({ wait: q.waitMs > 0 ? q.waitMs : undefined, ...selector })), waitMs: q.waitMs, answerMayBeLarge: true, signal: ctx.signal });
     if (first.status === 204) return this.#noMessage(ctx);
     if (first.status !== 200) throw errorFromReply(first);
     const entry = await this.#o.cache.get(qmgr, { queue });
@@ -418,13 +419,13 @@ export class AppHandler {
     if (await tryOne(first)) return;
     if (q.messageId !== undefined) return this.#noMessage(ctx);
     // The first message is bad: look through the next ones, in queue order, for a good one.
-    const list = await client.request({ method: 'GET', path: paths.messageList(qmgr, queue, query({ limit: BROWSE_SCAN, correlationId: selector.correlationId })), signal: ctx.signal });
+    const list = await client.request({ method: 'GET', path: paths.messageList(qmgr, queue, query({ limit: BROWSE_SCAN, correlationId: selector.correlationId })), answerMayBeLarge: true, signal: ctx.signal });
     if (list.status !== 200) throw errorFromReply(list);
     const summaries = (JSON.parse(list.body.toString('utf8')) as { messages?: { messageId?: string }[] }).messages ?? [];
     for (const s of summaries) {
       const id = typeof s.messageId === 'string' ? s.messageId.replace(/^ID:/, '').toLowerCase() : undefined;
       if (id === undefined || seen.has(id)) continue;
-      const reply = await client.request({ method: 'GET', path: paths.queueMessage(qmgr, queue, query({ messageId: formatId(id, 'v3') })), signal: ctx.signal });
+      const reply = await client.request({ method: 'GET', path: paths.queueMessage(qmgr, queue, query({ messageId: formatId(id, 'v3') })), answerMayBeLarge: true, signal: ctx.signal });
       if (reply.status === 204) continue; // taken meanwhile
       if (reply.status !== 200) throw errorFromReply(reply);
       if (await tryOne(reply)) return;

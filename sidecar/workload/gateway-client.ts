@@ -1,6 +1,6 @@
 // The workload sidecar's connection to its queue manager's gateway: an undici pool over mTLS
-// with the workload's SVID, keep-alive and HTTP/1.1 pipelining (docs/adr/0007), and a second
-// pool for long-polls so that a waiting get holds up nothing. A rotated SVID gets fresh pools: new requests use it at once, requests in flight finish on the old one,
+// with the workload's SVID, keep-alive and HTTP/1.1 pipelining for small answers (docs/adr/0007),
+// and a second pool without pipelining for gets, leases, browses and long-polls. A rotated SVID gets fresh pools: new requests use it at once, requests in flight finish on the old one,
 // which then closes — so a rotation fails nothing. Gateway error replies become AppErrors with
 // the gateway's code, so sidecar/respond.ts writes the same reply to the app.
 import { Client, Pool, errors as undiciErrors, type Dispatcher } from 'undici';
@@ -19,7 +19,10 @@ export interface GatewayClientOptions {
   readonly channel: string | undefined;
   readonly connections: number;
   readonly pipelining: number;
-  /** Connections for long-polls (gets and browses with `wait`), kept apart so that they hold up nothing else. */
+  /**
+   * Connections for requests whose answers carry messages (gets, leases, browses) or wait for
+   * them: one request per connection at a time, so that they hold up nothing else.
+   */
   readonly longPollConnections: number;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
@@ -37,6 +40,13 @@ export interface GatewayRequest {
   readonly body?: Buffer;
   /** Long-poll: the gateway may hold the answer this long; the deadline grows by it. */
   readonly waitMs?: number;
+  /**
+   * The answer may carry a message (gets, leases, browses): sent on a connection of the
+   * one-request-at-a-time pool. Node's HTTP server over TLS fails requests pipelined behind a
+   * response it is still writing out under backpressure (HPE_PAUSED), so only requests with
+   * small answers — puts, acks, releases, policies — are pipelined.
+   */
+  readonly answerMayBeLarge?: boolean;
   /** Aborts the request (the app went away). */
   readonly signal?: AbortSignal;
 }
@@ -89,7 +99,7 @@ export class GatewayClient {
   readonly #pattern: SpiffePattern;
   readonly #log: Logger;
   #pool: Pool;
-  /** Long-polls only: one per connection, so a waiting get never delays a put or an ack. */
+  /** Gets, leases, browses and long-polls: one per connection, never pipelined. */
   #waitPool: Pool;
   #identity: ClientIdentity;
   readonly #retiring = new Set<Promise<void>>();
@@ -203,7 +213,7 @@ export class GatewayClient {
   async request(request: GatewayRequest): Promise<GatewayReply> {
     if (this.#closed) throw new AppError('ERR_WORKLOAD_DRAINING', 'the sidecar is shutting down');
     try {
-      const pool = (request.waitMs ?? 0) > 0 ? this.#waitPool : this.#pool;
+      const pool = (request.waitMs ?? 0) > 0 || request.answerMayBeLarge === true ? this.#waitPool : this.#pool;
       const res = await pool.request(this.#dispatchOptions(request));
       const body = Buffer.from(await res.body.arrayBuffer());
       return { status: res.statusCode, headers: res.headers, body };

@@ -176,7 +176,8 @@ export class ProtectionCache {
   }
 
   async #fetch(qmgr: string, target: ProtectionTarget): Promise<ProtectionEntry> {
-    const reply = await this.#o.client().request({ method: 'GET', path: pathOf(qmgr, target) });
+    // Certificate chains of many recipients can be a large answer: not pipelined (gateway-client.ts).
+    const reply = await this.#o.client().request({ method: 'GET', path: pathOf(qmgr, target), answerMayBeLarge: true });
     if (reply.status !== 200) throw errorFromReply(reply);
     let parsed: z.infer<typeof ReplySchema>;
     try {

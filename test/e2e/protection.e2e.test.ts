@@ -148,6 +148,34 @@ describe('each quality of protection, end to end', () => {
     expect(got.headers['content-type']).toBe('application/octet-stream');
   });
 
+  it('carries 200 messages of 64 KiB with 16 puts and 16 gets in flight at once, none lost or refused', async () => {
+    const producerPool = new Pool(ps.url, { connections: 16 });
+    const consumerPool = new Pool(cs.url, { connections: 16 });
+    const sent = new Set<string>();
+    let i = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (i < 200) {
+        const n = i++;
+        const body = Buffer.concat([Buffer.from(`${n}:`), randomBytes(64 * 1024)]);
+        const r = await put(producerPool, 'Q.CONF', body, { 'content-type': 'application/octet-stream' });
+        expect(r.status, r.text).toBe(201);
+        sent.add(body.toString('base64'));
+      }
+    }));
+    const got = new Set<string>();
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (got.size < 200) {
+        // No wait: gets that do not wait are the ones that could be pipelined.
+        const r = await get(consumerPool, 'Q.CONF');
+        if (r.status === 204) continue;
+        expect(r.status, r.text).toBe(200);
+        got.add(r.body.toString('base64'));
+      }
+    }));
+    await Promise.all([producerPool.destroy(), consumerPool.destroy()]);
+    expect(got).toEqual(sent);
+  });
+
   it('seals Privacy for the consumer\'s message certificate and signs with the producer\'s (checked with lib/envelope)', async () => {
     const r = await put(app.producer, 'Q.PRIV', 'who may read this');
     const raw = await stored('Q.PRIV');
