@@ -60,7 +60,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 
 afterEach(async () => {
   await Promise.all(drivers.splice(0).map((d) => d.close()));
-  if (await broker.isRunning()) await broker.deleteQueues([...queues]);
+  await broker.ensureRunning();
+  await broker.deleteQueues([...queues]);
   queues.clear();
 });
 
@@ -80,7 +81,8 @@ describe('amqp driver: broker restart and crash', () => {
     const subscriptionEnd = codeOf(subscription[Symbol.asyncIterator]().next());
 
     const stopping = broker.stop();
-    await waitUntil('the driver notices the broker going away', () => !driver.health().ready, 30_000);
+    // rabbitmqctl itself takes a while to start on a loaded machine.
+    await waitUntil('the driver notices the broker going away', () => !driver.health().ready, 180_000);
     expect(await waiting).toBe('ERR_BROKER_CONNECTION_BROKEN');
     expect(await subscriptionEnd).toBe('ERR_BROKER_CONNECTION_BROKEN');
     expect(held.state).toBe('lost');
@@ -203,16 +205,16 @@ describe('amqp driver: connections dropped under it', () => {
 
     proxy.refuse(true);
     proxy.cut();
-    await waitUntil('the consumer notices', () => held.state === 'lost', 20_000);
+    await waitUntil('the consumer notices', () => held.state === 'lost', 60_000);
     expect(await codeOf(held.ack())).toBe('ERR_BROKER_DELIVERY_LOST');
     expect(await subscriptionEnd).toBe('ERR_BROKER_CONNECTION_BROKEN');
     expect(events).toContainEqual(expect.objectContaining({ kind: 'deliveryLost', messageId: held.message.messageId }));
     expect(await codeOf(consumer.get(q))).toBe('ERR_BROKER_UNAVAILABLE');
     // The broker put it back at the front.
-    await waitUntil('the broker requeues', async () => (await direct.browse(q))?.body.toString() === 'first', 20_000);
+    await waitUntil('the broker requeues', async () => (await direct.browse(q))?.body.toString() === 'first', 60_000);
 
     proxy.refuse(false);
-    await waitUntil('the consumer reconnects', () => consumer.health().ready, 30_000);
+    await waitUntil('the consumer reconnects', () => consumer.health().ready, 60_000);
     expect(await drainBodies(consumer, q)).toEqual(['first', 'second']);
   });
 
@@ -229,10 +231,10 @@ describe('amqp driver: connections dropped under it', () => {
 
     proxy.refuse(true);
     proxy.cut();
-    await waitUntil('the driver notices', () => !driver.health().ready, 20_000);
+    await waitUntil('the driver notices', () => !driver.health().ready, 60_000);
     await broker.deleteQueues([q]);
     proxy.refuse(false);
-    await waitUntil('the driver reconnects', () => driver.health().ready, 30_000);
+    await waitUntil('the driver reconnects', () => driver.health().ready, 60_000);
 
     const lost = events.filter((e) => e.kind === 'queueError');
     expect(lost).toEqual([expect.objectContaining({ kind: 'queueError', queue: q, error: expect.objectContaining({ code: 'ERR_BROKER_QUEUE_LOST' }) })]);

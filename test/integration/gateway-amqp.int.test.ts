@@ -37,7 +37,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gw?.close();
-  if (await broker.isRunning()) await broker.deleteQueues(QUEUES);
+  await broker.ensureRunning();
+  await broker.deleteQueues(QUEUES);
   rmSync(secrets, { recursive: true, force: true });
 });
 
