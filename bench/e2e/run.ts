@@ -17,7 +17,7 @@
 //
 // Knobs (environment): BENCH_LOOPS (1,16), BENCH_SIZES (1024,65536), BENCH_DRIVERS (amqp,memory),
 // BENCH_KEYS (ec-p256,rsa-2048), BENCH_QOPS (None,Integrity,Privacy,Confidentiality),
-// BENCH_WARMUP_MS (1000), BENCH_MEASURE_MS (4000), BENCH_SIDECAR_NODE_OPTIONS and
+// BENCH_WARMUP_MS (1000), BENCH_MEASURE_MS (3000), BENCH_ROUNDS (3), BENCH_SIDECAR_NODE_OPTIONS and
 // BENCH_GATEWAY_NODE_OPTIONS (extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
 // BENCH_JSON (a file for the raw points).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -41,7 +41,9 @@ const DRIVERS = list('BENCH_DRIVERS', 'amqp,memory') as ('amqp' | 'memory')[];
 const KEYS = list('BENCH_KEYS', 'ec-p256,rsa-2048') as KeyKind[];
 const QOPS = list('BENCH_QOPS', 'None,Integrity,Privacy,Confidentiality') as Qop[];
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1000);
-const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 4000);
+const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 3000);
+/** Each point is measured this many times, the rows of a point back to back in alternating order; tables show medians. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MAX_LOOPS = Math.max(...LOOPS);
 const KEY_REUSE = { count: 100, maxAgeSeconds: 300 };
 
@@ -84,6 +86,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 interface Point {
+  readonly round: number;
   readonly driver: 'amqp' | 'memory';
   readonly key: KeyKind | '-';
   readonly mode: Mode;
@@ -129,12 +132,12 @@ async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (
   return { latencies, seconds, errors, cpu };
 }
 
-function toPoint(base: Omit<Point, 'perSec' | 'p50Ms' | 'p99Ms' | 'errors' | 'cpuUs'>, run: Awaited<ReturnType<typeof drive>>, procs: readonly Proc[]): Point {
+function toPoint(base: Omit<Point, 'round' | 'perSec' | 'p50Ms' | 'p99Ms' | 'errors' | 'cpuUs'>, run: Awaited<ReturnType<typeof drive>>, procs: readonly Proc[]): Point {
   const sorted = [...run.latencies].sort((a, b) => a - b);
   const n = Math.max(1, run.latencies.length);
   const cpuUs: Partial<Record<Proc, number>> = {};
   for (const p of procs) cpuUs[p] = (run.cpu[p] * 1e6) / n;
-  return { ...base, perSec: run.latencies.length / run.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: run.errors, cpuUs };
+  return { ...base, round: 0, perSec: run.latencies.length / run.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: run.errors, cpuUs };
 }
 
 // === the baseline: amqplib straight to RabbitMQ ===
@@ -377,22 +380,38 @@ async function throughOnce(d: Deployment, key: KeyKind, qop: Qop): Promise<void>
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const sizeLabel = (size: number) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
 
+function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * One table row per mode and key: medians over the rounds; ratios are the median of each round's
+ * ratio to the None (or direct) row measured beside it.
+ */
 function table(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
   const lines: string[] = [];
-  const cpuHead = driver === 'amqp' ? 'app + producer + gateway + consumer + broker' : 'app + producer + gateway + consumer';
-  lines.push(`| body | loops | QoP | keys | messages/s | ratio to None | ratio to direct | p50 / p99 ms | CPU µs/message: ${cpuHead} | errors |`);
+  const procs = driver === 'amqp' ? PROCS : PROCS.filter((x) => x !== 'broker');
+  lines.push(`| body | loops | QoP | keys | messages/s | ratio to None | ratio to direct | p50 / p99 ms | CPU µs/message: ${procs.join(' + ')} | errors |`);
   lines.push('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|');
+  type Row = { mode: Mode; key: KeyKind | '-' };
+  const rows: Row[] = driver === 'amqp' ? [{ mode: 'direct', key: '-' }] : [];
+  for (const mode of QOPS) {
+    if (mode === 'None') rows.push({ mode, key: '-' });
+    else for (const key of KEYS) rows.push({ mode, key });
+  }
   for (const size of SIZES) {
     for (const loops of LOOPS) {
-      const here = points.filter((p) => p.size === size && p.loops === loops && (p.driver === driver || (driver === 'amqp' && p.mode === 'direct')));
-      const none = here.find((p) => p.mode === 'None' && p.driver === driver);
-      const base = points.find((p) => p.mode === 'direct' && p.size === size && p.loops === loops);
-      const order = (p: Point) => ['direct', 'None', 'Integrity', 'Privacy', 'Confidentiality'].indexOf(p.mode) * 10 + (p.key === 'rsa-2048' ? 1 : 0);
-      for (const p of [...here].sort((a, b) => order(a) - order(b))) {
-        if (p.mode === 'direct' && driver !== 'amqp') continue;
-        const cpu = (driver === 'amqp' ? PROCS : PROCS.filter((x) => x !== 'broker')).map((x) => fmt(p.cpuUs[x])).join(' + ');
-        const total = Object.values(p.cpuUs).reduce((a, b) => a + (b ?? 0), 0);
-        lines.push(`| ${sizeLabel(size)} | ${loops} | ${p.mode === 'direct' ? 'direct amqplib' : p.mode} | ${p.key === '-' ? '' : p.key} | ${fmt(p.perSec)} | ${none === undefined || p.mode === 'direct' ? '' : fmt(p.perSec / none.perSec, 2)} | ${base === undefined ? '' : fmt(p.perSec / base.perSec, 2)} | ${fmt(p.p50Ms, 2)} / ${fmt(p.p99Ms, 2)} | ${cpu} = ${fmt(total)} | ${p.errors} |`);
+      const at = (mode: Mode, key: KeyKind | '-', round: number) => points.find((p) => p.size === size && p.loops === loops && p.mode === mode && p.key === key && p.round === round && (mode === 'direct' || p.driver === driver));
+      for (const { mode, key } of rows) {
+        const mine = points.filter((p) => p.size === size && p.loops === loops && p.mode === mode && p.key === key && (mode === 'direct' || p.driver === driver));
+        if (mine.length === 0) continue;
+        const ratio = (base: Mode) => median(mine.map((p) => p.perSec / (at(base, '-', p.round)?.perSec ?? Number.NaN)));
+        const cpu = procs.map((x) => median(mine.map((p) => p.cpuUs[x] ?? Number.NaN)));
+        const total = median(mine.map((p) => procs.reduce((a, x) => a + (p.cpuUs[x] ?? 0), 0)));
+        lines.push(`| ${sizeLabel(size)} | ${loops} | ${mode === 'direct' ? 'direct amqplib' : mode} | ${key === '-' ? '' : key} | ${fmt(median(mine.map((p) => p.perSec)))} | ${mode === 'direct' ? '' : fmt(ratio('None'), 2)} | ${driver === 'amqp' ? fmt(ratio('direct'), 2) : ''} | ${fmt(median(mine.map((p) => p.p50Ms)), 2)} / ${fmt(median(mine.map((p) => p.p99Ms)), 2)} | ${cpu.map((c) => fmt(c)).join(' + ')} = ${fmt(total)} | ${mine.reduce((a, p) => a + p.errors, 0)} |`);
       }
     }
   }
@@ -420,7 +439,7 @@ async function main(): Promise<void> {
   try {
     for (const driver of DRIVERS) {
       const d = await startDeploymentProcesses(root, ca, driver, broker?.url ?? '', brokerPid);
-      console.error(`${driver}: gateway ${d.gateway.url}, ${d.sidecars.size} sidecars ready`);
+      console.error(`${driver}: gateway ${d.gateway.url} (pid ${d.gateway.child.pid}), sidecars ready: ${[...d.sidecars].map(([n, s]) => `${n} pid ${s.child.pid}`).join(', ')}`);
       try {
         let turn = 0;
         for (const size of SIZES) {
@@ -430,12 +449,13 @@ async function main(): Promise<void> {
             for (const qop of QOPS) {
               for (const key of qop === 'None' ? [KEYS[0] as KeyKind] : KEYS) jobs.push(() => throughSidecars(d, key, qop, size, loops));
             }
-            // Alternate the order so that no row always runs first on a cold or warm machine.
-            if (turn++ % 2 === 1) jobs.reverse();
-            for (const job of jobs) {
-              const p = await job();
-              points.push(p);
-              console.error(`  ${driver} ${sizeLabel(size)} × ${loops}: ${p.mode}${p.key === '-' ? '' : ` ${p.key}`} ${fmt(p.perSec)}/s p50 ${fmt(p.p50Ms, 2)} ms p99 ${fmt(p.p99Ms, 2)} ms${p.errors > 0 ? ` (${p.errors} errors)` : ''}`);
+            for (let round = 0; round < ROUNDS; round++) {
+              // Alternate the order so that no row always runs first on a cold or warm machine.
+              for (const job of turn++ % 2 === 1 ? [...jobs].reverse() : jobs) {
+                const p = { ...(await job()), round };
+                points.push(p);
+                console.error(`  ${driver} ${sizeLabel(size)} × ${loops} round ${round + 1}: ${p.mode}${p.key === '-' ? '' : ` ${p.key}`} ${fmt(p.perSec)}/s p50 ${fmt(p.p50Ms, 2)} ms p99 ${fmt(p.p99Ms, 2)} ms${p.errors > 0 ? ` (${p.errors} errors)` : ''}`);
+              }
             }
           }
         }
@@ -450,7 +470,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_JSON !== undefined) writeFileSync(process.env.BENCH_JSON, JSON.stringify(points, null, 2));
 
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point; non-persistent; Confidentiality with key reuse ${KEY_REUSE.count} messages / ${KEY_REUSE.maxAgeSeconds} s`);
+  console.log(`warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point, ${ROUNDS} rounds (medians; ratios: median of each round's ratio); non-persistent; Confidentiality with key reuse ${KEY_REUSE.count} messages / ${KEY_REUSE.maxAgeSeconds} s`);
   for (const driver of DRIVERS) {
     console.log('');
     console.log(driver === 'amqp' ? '### Through RabbitMQ (amqp driver)' : '### Gateway on its memory driver (no broker): the sidecars\' and gateway\'s own cost');
