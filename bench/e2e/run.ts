@@ -17,7 +17,7 @@
 //
 // Knobs (environment): BENCH_LOOPS (1,16), BENCH_SIZES (1024,65536), BENCH_DRIVERS (amqp,memory),
 // BENCH_KEYS (ec-p256,rsa-2048), BENCH_QOPS (None,Integrity,Privacy,Confidentiality),
-// BENCH_WARMUP_MS (1000), BENCH_MEASURE_MS (3000), BENCH_ROUNDS (3), BENCH_SIDECAR_NODE_OPTIONS and
+// BENCH_WARMUP_MS (1000), BENCH_MEASURE_MS (3000), BENCH_ROUNDS (3), BENCH_RATE (0: unpaced), BENCH_SIDECAR_NODE_OPTIONS and
 // BENCH_GATEWAY_NODE_OPTIONS (extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
 // BENCH_JSON (a file for the raw points).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -42,6 +42,12 @@ const KEYS = list('BENCH_KEYS', 'ec-p256,rsa-2048') as KeyKind[];
 const QOPS = list('BENCH_QOPS', 'None,Integrity,Privacy,Confidentiality') as Qop[];
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1000);
 const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 3000);
+/**
+ * Messages per second all loops together send at most (0: as fast as they go). At a fixed rate
+ * that every row sustains, the CPU per message compares the rows' own work, without the
+ * difference that a busier process batches more work per wake-up.
+ */
+const RATE = Number(process.env.BENCH_RATE ?? 0);
 /** Each point is measured this many times, the rows of a point back to back in alternating order; tables show medians. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MAX_LOOPS = Math.max(...LOOPS);
@@ -105,8 +111,16 @@ async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (
   let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
   const latencies: number[] = [];
   let errors = 0;
+  const t0 = performance.now();
   const running = Array.from({ length: loops }, async (_, i) => {
-    while (phase !== 'stop') {
+    for (let n = 0; phase !== 'stop'; n++) {
+      if (RATE > 0) {
+        // Paced: message n of loop i is due at t0 + (n·loops + i) / RATE; a late one goes at once.
+        const due = t0 + ((n * loops + i) * 1000) / RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if ((phase as string) === 'stop') break; // set meanwhile
+      }
       const started = performance.now();
       try {
         await once(i);
@@ -196,6 +210,8 @@ async function throughSidecars(d: Deployment, key: KeyKind, qop: Qop, size: numb
 interface RunningProcess {
   readonly child: ChildProcess;
   readonly url: string;
+  /** Its /healthz, /readyz, /metrics. */
+  readonly admin: string;
 }
 
 interface Deployment {
@@ -245,14 +261,14 @@ async function spawnQshield(command: 'gateway' | 'sidecar', configFile: string, 
   const flags = nodeFlags.split(' ').filter((f) => f !== '');
   const child = spawn(process.execPath, [...flags, join(REPO, 'cli/qshield.ts'), command, '--config', configFile], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, admin] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start in time:\n${stderr}`)), 60_000);
     child.stderr?.on('data', (c: Buffer) => {
       if (stderr.length < 100_000) stderr += c.toString();
-      const m = /listening on (https?:\/\/[^\s,]+)/.exec(stderr);
+      const m = /listening on (https?:\/\/[^\s,]+), admin on (http:\/\/\S+)/.exec(stderr);
       if (m !== null) {
         clearTimeout(timer);
-        resolve(m[1] as string);
+        resolve([m[1] as string, m[2] as string]);
       }
     });
     child.once('exit', (code) => {
@@ -261,7 +277,7 @@ async function spawnQshield(command: 'gateway' | 'sidecar', configFile: string, 
     });
   });
   if (process.env.BENCH_CHILD_STDERR === '1') child.stderr?.on('data', (c: Buffer) => process.stderr.write(c));
-  return { child, url };
+  return { child, url, admin };
 }
 
 /** SIGTERM (a drain: profiles get written), and wait for the exit. */
@@ -375,6 +391,14 @@ async function throughOnce(d: Deployment, key: KeyKind, qop: Qop): Promise<void>
   if (g.status !== 200 || text !== 'ready?') throw new Error(`readiness get ${g.status}: ${text.slice(0, 300)}`);
 }
 
+/** What the gateway counted: TLS handshakes (connections made) and security events, against requests. */
+async function gatewayCounters(admin: string): Promise<string> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  const events = [...text.matchAll(/^qshield_security_events_total\{[^}]*action="([^"]+)"[^}]*\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+  return `${fmt(sum('qshield_requests_total'))} requests, ${fmt(sum('qshield_tls_handshakes_total'))} TLS handshakes, security events: ${events.join(', ') || 'none'}`;
+}
+
 // === report ===
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
@@ -459,6 +483,7 @@ async function main(): Promise<void> {
             }
           }
         }
+        console.error(`  ${driver} gateway after the run: ${await gatewayCounters(d.gateway.admin)}`);
       } finally {
         await d.stop();
       }
@@ -470,7 +495,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_JSON !== undefined) writeFileSync(process.env.BENCH_JSON, JSON.stringify(points, null, 2));
 
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point, ${ROUNDS} rounds (medians; ratios: median of each round's ratio); non-persistent; Confidentiality with key reuse ${KEY_REUSE.count} messages / ${KEY_REUSE.maxAgeSeconds} s`);
+  console.log(`${RATE > 0 ? `paced: ${RATE} messages/s in all; ` : ''}warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point, ${ROUNDS} rounds (medians; ratios: median of each round's ratio); non-persistent; Confidentiality with key reuse ${KEY_REUSE.count} messages / ${KEY_REUSE.maxAgeSeconds} s`);
   for (const driver of DRIVERS) {
     console.log('');
     console.log(driver === 'amqp' ? '### Through RabbitMQ (amqp driver)' : '### Gateway on its memory driver (no broker): the sidecars\' and gateway\'s own cost');
