@@ -68,20 +68,21 @@ const directQueue = (i: number) => `E2E.DIRECT.${i}`;
 type Proc = 'app' | 'producer' | 'gateway' | 'consumer' | 'broker';
 const PROCS: readonly Proc[] = ['app', 'producer', 'gateway', 'consumer', 'broker'];
 
-/** CPU seconds (user + system) a process has used so far; 0 when it cannot be read. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
+/** CPU seconds a process has used so far, in all and in the kernel; 0 when it cannot be read. */
+function cpuSeconds(pid: number | undefined): { total: number; sys: number } {
+  if (pid === undefined) return { total: 0, sys: 0 };
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    // utime, stime in clock ticks (USER_HZ 100)
+    return { total: (Number(fields[11]) + Number(fields[12])) / 100, sys: Number(fields[12]) / 100 };
   } catch {
-    return 0;
+    return { total: 0, sys: 0 };
   }
 }
 
-function cpuNow(pids: Partial<Record<Proc, number>>): Record<Proc, number> {
+function cpuNow(pids: Partial<Record<Proc, number>>): Record<Proc, { total: number; sys: number }> {
   const self = process.cpuUsage();
-  const out = { app: (self.user + self.system) / 1e6 } as Record<Proc, number>;
+  const out = { app: { total: (self.user + self.system) / 1e6, sys: self.system / 1e6 } } as Record<Proc, { total: number; sys: number }>;
   for (const p of PROCS) if (p !== 'app') out[p] = cpuSeconds(pids[p]);
   return out;
 }
@@ -104,10 +105,12 @@ interface Point {
   readonly errors: number;
   /** CPU microseconds per message, by process (`undefined`: not part of this path). */
   readonly cpuUs: Partial<Record<Proc, number>>;
+  /** The part of it spent in the kernel (system time), by process. */
+  readonly sysShare: Partial<Record<Proc, number>>;
 }
 
 /** Runs `loops` closed loops of `once(i)`: a warm-up, then MEASURE_MS measured. */
-async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number; errors: number; cpu: Record<Proc, number> }> {
+async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number; errors: number; cpu: Record<Proc, { total: number; sys: number }> }> {
   let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
   const latencies: number[] = [];
   let errors = 0;
@@ -141,17 +144,21 @@ async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (
   const seconds = (performance.now() - start) / 1000;
   phase = 'stop';
   await Promise.all(running);
-  const cpu = {} as Record<Proc, number>;
-  for (const p of PROCS) cpu[p] = cpuEnd[p] - cpuStart[p];
+  const cpu = {} as Record<Proc, { total: number; sys: number }>;
+  for (const p of PROCS) cpu[p] = { total: cpuEnd[p].total - cpuStart[p].total, sys: cpuEnd[p].sys - cpuStart[p].sys };
   return { latencies, seconds, errors, cpu };
 }
 
-function toPoint(base: Omit<Point, 'round' | 'perSec' | 'p50Ms' | 'p99Ms' | 'errors' | 'cpuUs'>, run: Awaited<ReturnType<typeof drive>>, procs: readonly Proc[]): Point {
+function toPoint(base: Omit<Point, 'round' | 'perSec' | 'p50Ms' | 'p99Ms' | 'errors' | 'cpuUs' | 'sysShare'>, run: Awaited<ReturnType<typeof drive>>, procs: readonly Proc[]): Point {
   const sorted = [...run.latencies].sort((a, b) => a - b);
   const n = Math.max(1, run.latencies.length);
   const cpuUs: Partial<Record<Proc, number>> = {};
-  for (const p of procs) cpuUs[p] = (run.cpu[p] * 1e6) / n;
-  return { ...base, round: 0, perSec: run.latencies.length / run.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: run.errors, cpuUs };
+  const sysShare: Partial<Record<Proc, number>> = {};
+  for (const p of procs) {
+    cpuUs[p] = (run.cpu[p].total * 1e6) / n;
+    sysShare[p] = run.cpu[p].total > 0 ? run.cpu[p].sys / run.cpu[p].total : Number.NaN;
+  }
+  return { ...base, round: 0, perSec: run.latencies.length / run.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: run.errors, cpuUs, sysShare };
 }
 
 // === the baseline: amqplib straight to RabbitMQ ===
@@ -478,7 +485,7 @@ async function main(): Promise<void> {
               for (const job of turn++ % 2 === 1 ? [...jobs].reverse() : jobs) {
                 const p = { ...(await job()), round };
                 points.push(p);
-                console.error(`  ${driver} ${sizeLabel(size)} × ${loops} round ${round + 1}: ${p.mode}${p.key === '-' ? '' : ` ${p.key}`} ${fmt(p.perSec)}/s p50 ${fmt(p.p50Ms, 2)} ms p99 ${fmt(p.p99Ms, 2)} ms${p.errors > 0 ? ` (${p.errors} errors)` : ''}`);
+                console.error(`  ${driver} ${sizeLabel(size)} × ${loops} round ${round + 1}: ${p.mode}${p.key === '-' ? '' : ` ${p.key}`} ${fmt(p.perSec)}/s p50 ${fmt(p.p50Ms, 2)} ms p99 ${fmt(p.p99Ms, 2)} ms${p.errors > 0 ? ` (${p.errors} errors)` : ''}; CPU µs (kernel share) ${Object.entries(p.cpuUs).map(([x, us]) => `${x} ${fmt(us)} (${fmt((p.sysShare[x as Proc] ?? 0) * 100)}%)`).join(', ')}`);
               }
             }
           }
