@@ -1,7 +1,7 @@
 // Every object identifier the envelope writes or reads, in dotted form, with its source.
 // qshield's own attributes live under 2.25.<UUID> (ITU-T X.667): an arc anyone may mint without
 // registration and that nobody else will ever use; docs/envelope.md documents it.
-import { oid } from './der-writer.ts';
+import { oid } from '../der/index.ts';
 
 /** The qshield arc: 2.25 + UUID abaf1ca2-4342-49c2-841f-7f1e53bdcdfa as an integer. */
 export const QSHIELD_ARC = '2.25.228207219992711071742205157662068166138';

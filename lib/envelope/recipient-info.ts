@@ -5,9 +5,8 @@ import { constants, createCipheriv, createDecipheriv, createPublicKey, diffieHel
 import type { DigestName } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
 import type { CmsCertificate } from './cms-certificate.ts';
-import { DerCursor, TAG, bytesOf, contentOf, readSmallInt, type DerElement } from './der-reader.ts';
-import { algorithm, ctx, encode, integer, node, octets, prim, seq, type DerPart } from './der-writer.ts';
-import { EnvelopeError, malformed } from './envelope-error.ts';
+import { algorithm, bytesOf, contentOf, ctx, DerCursor, encode, integer, node, octets, prim, readSmallInt, seq, TAG, type DerElement, type DerPart } from '../der/index.ts';
+import { EnvelopeError, envelopeFault, malformed } from './envelope-error.ts';
 import { OID, OID_DER, type OidName } from './oids.ts';
 import { DIGEST_ALGORITHM_ID } from './signature.ts';
 import { x963Kdf } from './x963-kdf.ts';
@@ -277,6 +276,14 @@ function readKari(buf: Buffer, el: DerElement, room: number): WrappedKey[] {
  * @throws EnvelopeError MALFORMED on structure faults or too many recipients.
  */
 export function readRecipientInfos(buf: Buffer, el: DerElement, maxRecipients: number): WrappedKey[] {
+  try {
+    return readEach(buf, el, maxRecipients);
+  } catch (err) {
+    throw envelopeFault(err);
+  }
+}
+
+function readEach(buf: Buffer, el: DerElement, maxRecipients: number): WrappedKey[] {
   const c = DerCursor.inside(buf, el, 'recipientInfos');
   const out: WrappedKey[] = [];
   let count = 0;

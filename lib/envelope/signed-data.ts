@@ -4,10 +4,9 @@
 import { hash } from 'node:crypto';
 import { DIGEST_LENGTH, SIGNATURE_ALGORITHMS, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
-import { DerCursor, TAG, bytesOf, contentOf, readSmallInt, readTime, readWhole, type DerElement } from './der-reader.ts';
-import { ctx, encode, node, octets, retag, seq, set, time } from './der-writer.ts';
+import { bytesOf, contentOf, ctx, DerCursor, encode, node, octets, readSmallInt, readTime, readWhole, retag, seq, set, TAG, time, type DerElement } from '../der/index.ts';
 import { readDestination, readMessageId, type Destination } from './destination.ts';
-import { EnvelopeError, malformed } from './envelope-error.ts';
+import { EnvelopeError, envelopeFault, malformed } from './envelope-error.ts';
 import { MAX_CERTIFICATES, MAX_SIGNED_ATTRIBUTES } from './limits.ts';
 import { OID_DER, type OidName } from './oids.ts';
 import { DIGEST_ALGORITHM_ID, SIGNATURE_ALGORITHM_ID, signWith } from './signature.ts';
@@ -259,6 +258,14 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
  * for algorithms refused as weak.
  */
 export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView {
+  try {
+    return readSignedDataView(buf, wrapper);
+  } catch (err) {
+    throw envelopeFault(err);
+  }
+}
+
+function readSignedDataView(buf: Buffer, wrapper: DerElement): SignedDataView {
   const outer = DerCursor.inside(buf, wrapper, 'SignedData wrapper');
   const sdEl = outer.next(TAG.sequence, 'SignedData');
   outer.finish('SignedData wrapper');
@@ -332,12 +339,16 @@ const NO_CERTIFICATES = Buffer.alloc(0);
 export function readCertificates(field: Buffer): Buffer[] {
   const certificates: Buffer[] = [];
   if (field.length === 0) return certificates;
-  const cc = DerCursor.inside(field, readWhole(field, TAG.ctx(0), 'certificates'), 'certificates');
-  while (!cc.done) {
-    const cert = cc.any('certificate');
-    if (cert.tag !== TAG.sequence) continue;
-    if (certificates.length >= MAX_CERTIFICATES) throw malformed(`more than ${MAX_CERTIFICATES} certificates`);
-    certificates.push(bytesOf(field, cert));
+  try {
+    const cc = DerCursor.inside(field, readWhole(field, TAG.ctx(0), 'certificates'), 'certificates');
+    while (!cc.done) {
+      const cert = cc.any('certificate');
+      if (cert.tag !== TAG.sequence) continue;
+      if (certificates.length >= MAX_CERTIFICATES) throw malformed(`more than ${MAX_CERTIFICATES} certificates`);
+      certificates.push(bytesOf(field, cert));
+    }
+  } catch (err) {
+    throw envelopeFault(err);
   }
   return certificates;
 }
