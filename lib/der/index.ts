@@ -3,8 +3,8 @@
 export { DerError } from './der-error.ts';
 export { TAG, CONSTRUCTED } from './tag.ts';
 export {
-  DerCursor, MAX_CHILDREN, MAX_OID_BYTES, asBuffer, bytesOf, children, contentOf, decodeOid, expectTag, isOid, oidKey,
-  readBitString, readBoolean, readElement, readOid, readSmallInt, readTime, readWhole, type DerElement,
+  DerCursor, MAX_CHILDREN, MAX_OID_BYTES, asBuffer, bytesOf, children, contentOf, decodeOid, expectTag, isEncoding, oidKey,
+  readBitString, readBoolean, readElement, readOid, readSmallInt, readTime, readWhole, soleChild, type DerElement,
 } from './reader.ts';
 export {
   NULL, TRUE, algorithm, bitString, ctx, encode, headerSize, integer, node, octets, oid, prim, retag, seq, set, setOf, time,

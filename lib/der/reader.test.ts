@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DerError } from './der-error.ts';
 import {
-  DerCursor, MAX_CHILDREN, children, decodeOid, expectTag, isOid, oidKey, readBitString, readBoolean, readElement, readOid, readSmallInt,
-  readTime, readWhole,
+  DerCursor, MAX_CHILDREN, children, decodeOid, expectTag, isEncoding, oidKey, readBitString, readBoolean, readElement, readOid, readSmallInt,
+  readTime, readWhole, soleChild,
 } from './reader.ts';
 import { TAG } from './tag.ts';
-import { encode, integer, node, octets, oid, prim, seq, time } from './writer.ts';
+import { ctx, encode, integer, node, octets, oid, prim, seq, time } from './writer.ts';
 
 const bytes = (...b: number[]): Buffer => Buffer.from(b);
 
@@ -80,6 +80,15 @@ describe('DerCursor, readWhole, children', () => {
   it('refuses a child that runs past its parent', () => {
     const outer = bytes(0x30, 0x03, 0x04, 0x05, 0x01);
     expect(fault(() => children(outer, readElement(outer, 0, outer.length, 'outer'), 'outer'))).toBe('outer: length runs past its container');
+  });
+
+  it('reads the sole child of an EXPLICIT tag, and refuses none or two', () => {
+    const one = encode(ctx(0, integer(7)));
+    expect(readSmallInt(one, soleChild(one, whole(one), 'x'), 'i')).toBe(7);
+    const none = encode(ctx(0));
+    expect(fault(() => soleChild(none, whole(none), 'x'))).toBe('x: truncated');
+    const two = encode(ctx(0, integer(7), integer(8)));
+    expect(fault(() => soleChild(two, whole(two), 'x'))).toBe('x: unexpected trailing data');
   });
 
   it('lists children, and refuses more than MAX_CHILDREN', () => {
@@ -163,8 +172,8 @@ describe('primitive values', () => {
   it('matches known OIDs by their bytes', () => {
     const der = encode(seq(oid('1.2.840.113549.1.7.1')));
     const el = children(der, whole(der), 'x')[0]!;
-    expect(isOid(der, el, oid('1.2.840.113549.1.7.1'))).toBe(true);
-    expect(isOid(der, el, oid('1.2.840.113549.1.7.2'))).toBe(false);
+    expect(isEncoding(der, el, oid('1.2.840.113549.1.7.1'))).toBe(true);
+    expect(isEncoding(der, el, oid('1.2.840.113549.1.7.2'))).toBe(false);
     expect(oidKey(der, el, 'x')).toBe(oid('1.2.840.113549.1.7.1').subarray(2).toString('latin1'));
     expect(fault(() => oidKey(der, whole(der), 'x'))).toBe('x: expected an object identifier');
   });

@@ -115,6 +115,14 @@ export function readWhole(buf: Buffer, tag: number, what: string): DerElement {
   return el;
 }
 
+/** The one child of a constructed element, e.g. the value inside an EXPLICIT tag. */
+export function soleChild(buf: Buffer, parent: DerElement, what: string): DerElement {
+  const c = DerCursor.inside(buf, parent, what);
+  const child = c.any(what);
+  c.finish(what);
+  return child;
+}
+
 /** All children of a constructed element, at most MAX_CHILDREN. */
 export function children(buf: Buffer, parent: DerElement, what: string): DerElement[] {
   const c = DerCursor.inside(buf, parent, what);
@@ -148,8 +156,11 @@ export function oidKey(buf: Buffer, el: DerElement, what: string): string {
   return buf.toString('latin1', el.valueStart, el.end);
 }
 
-/** True when the element is exactly the encoded OID `der` (a byte loop: no string, no map). */
-export function isOid(buf: Buffer, el: DerElement, der: Uint8Array): boolean {
+/**
+ * True when the element's whole encoding is exactly `der`: a known OID or algorithm identifier
+ * recognised by a byte loop, without a string or a map look-up.
+ */
+export function isEncoding(buf: Buffer, el: DerElement, der: Uint8Array): boolean {
   const n = el.end - el.start;
   if (n !== der.length) return false;
   for (let i = 0; i < n; i++) if (buf[el.start + i] !== der[i]) return false;

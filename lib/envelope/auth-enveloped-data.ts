@@ -4,7 +4,7 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { CONTENT_ENCRYPTIONS, CONTENT_KEY_LENGTH, type ContentEncryption } from './algorithms.ts';
 import { readAlgorithm, describe } from './algorithm-identifier.ts';
-import { bytesOf, contentOf, DerCursor, encode, headerSize, isOid, node, octets, prim, readSmallInt, seq, TAG, writeHeader, type DerElement } from '../der/index.ts';
+import { bytesOf, contentOf, DerCursor, encode, headerSize, isEncoding, node, octets, prim, readSmallInt, seq, TAG, writeHeader, type DerElement } from '../der/index.ts';
 import { EnvelopeError, envelopeFault, malformed } from './envelope-error.ts';
 import { OID_DER } from './oids.ts';
 
@@ -117,11 +117,11 @@ function readAuthEnvelopedView(buf: Buffer, wrapper: DerElement): AuthEnvelopedV
   c.optional(TAG.ctx(2), 'unauthAttrs');
   c.finish('AuthEnvelopedData');
 
-  if (!isOid(buf, contentTypeEl, OID_DER.data)) throw malformed('encrypted content type is not id-data');
+  if (!isEncoding(buf, contentTypeEl, OID_DER.data)) throw malformed('encrypted content type is not id-data');
   if (contentEl === undefined) throw malformed('encryptedContent is missing');
   const a = DerCursor.inside(buf, algEl, 'contentEncryptionAlgorithm');
   const algOid = a.next(TAG.oid, 'contentEncryptionAlgorithm');
-  const encryption = CONTENT_ENCRYPTIONS.find((e) => isOid(buf, algOid, GCM_OID[e]));
+  const encryption = CONTENT_ENCRYPTIONS.find((e) => isEncoding(buf, algOid, GCM_OID[e]));
   if (encryption === undefined) throw malformed(`unsupported content encryption ${describe(readAlgorithm(buf, algEl, 'contentEncryptionAlgorithm'))}`);
   const params = a.next(TAG.sequence, 'GCM parameters');
   a.finish('contentEncryptionAlgorithm');

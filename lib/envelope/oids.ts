@@ -75,7 +75,7 @@ const BY_KEY = new Map<string, OidName>(
   Object.entries(OID_DER).map(([name, der]) => [der.subarray(2).toString('latin1'), name as OidName]),
 );
 
-/** The name of a known OID from its key (see der-reader `oidKey`), or undefined. */
+/** The name of a known OID from its key (see lib/der `oidKey`), or undefined. */
 export function oidName(key: string): OidName | undefined {
   return BY_KEY.get(key);
 }

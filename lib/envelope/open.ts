@@ -7,7 +7,7 @@ import { compileSpiffePattern, type SpiffePattern } from '../identity/index.ts';
 import { CONTENT_ENCRYPTIONS, SIGNATURE_ALGORITHMS, atLeast, schemeOf, type ContentEncryption, type SignatureAlgorithm } from './algorithms.ts';
 import { decryptContent, readAuthEnvelopedData } from './auth-enveloped-data.ts';
 import type { CmsIdentifiers } from './cms-certificate.ts';
-import { bytesOf, DerCursor, isOid, oidKey, readElement, TAG, type DerElement } from '../der/index.ts';
+import { bytesOf, DerCursor, isEncoding, oidKey, readElement, TAG, type DerElement } from '../der/index.ts';
 import type { Destination } from './destination.ts';
 import { EnvelopeError, envelopeFault, malformed } from './envelope-error.ts';
 import type { Keyring } from './keyring.ts';
@@ -135,7 +135,7 @@ function readCmsType(bytes: Buffer): { name: string | undefined; wrapper: DerEle
   if (contentInfo === undefined) return undefined;
   const c = DerCursor.inside(bytes, contentInfo, 'ContentInfo');
   const typeEl = c.next(TAG.oid, 'contentType');
-  const name = isOid(bytes, typeEl, OID_DER.authEnvelopedData) ? 'authEnvelopedData' : isOid(bytes, typeEl, OID_DER.signedData) ? 'signedData' : oidName(oidKey(bytes, typeEl, 'contentType'));
+  const name = isEncoding(bytes, typeEl, OID_DER.authEnvelopedData) ? 'authEnvelopedData' : isEncoding(bytes, typeEl, OID_DER.signedData) ? 'signedData' : oidName(oidKey(bytes, typeEl, 'contentType'));
   const wrapper = c.next(TAG.ctx(0), 'content');
   c.finish('ContentInfo');
   return { name, wrapper };
