@@ -1,0 +1,462 @@
+// End-to-end benchmark of protected messaging: app → producer's workload sidecar (plain HTTP on
+// loopback, seals by policy) → gateway (mTLS, checks) → RabbitMQ → gateway → consumer's workload
+// sidecar (opens) → app. Every component is a real process (`qshield gateway --config`,
+// `qshield sidecar --config`), so the CPU each one spends per message is read from /proc.
+//
+// One message = one round trip of an app loop: a put to the producer's sidecar (201), then a
+// destructive get of that same message from the consumer's sidecar (200 with the payload). Each
+// loop has a queue of its own, so the get always finds the message just put; the latency of a
+// message is from the start of its put to the end of its get's answer. Loops run closed (the next
+// put starts when the get has returned), 1 and 16 of them at once.
+//
+// Rows: QoP None (a queue without a policy, the same path), Integrity, Privacy, Confidentiality
+// (key reuse 100 messages / 5 minutes), with EC P-256 message keys and RSA-2048 as a secondary
+// row, 1 KiB and 64 KiB bodies; baseline amqplib put+get straight to the same RabbitMQ. A second
+// table runs the same through a gateway on its in-process memory driver (no broker): the
+// sidecars' and gateway's own costs. Run: npm run bench:e2e
+//
+// Knobs (environment): BENCH_LOOPS (1,16), BENCH_SIZES (1024,65536), BENCH_DRIVERS (amqp,memory),
+// BENCH_KEYS (ec-p256,rsa-2048), BENCH_QOPS (None,Integrity,Privacy,Confidentiality),
+// BENCH_WARMUP_MS (1000), BENCH_MEASURE_MS (4000), BENCH_SIDECAR_NODE_OPTIONS and
+// BENCH_GATEWAY_NODE_OPTIONS (extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
+// BENCH_JSON (a file for the raw points).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import amqp, { type ConfirmChannel } from 'amqplib';
+import { Pool } from 'undici';
+import { RabbitMqBroker } from '../../test/harness/rabbitmq.ts';
+import { issueLeaf, makeCa, type TestCa } from '../../test/pki/index.ts';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const TD = 'bench.example';
+const QM = 'E2E';
+const GATEWAY_ID = `spiffe://${TD}/ns/qshield/sa/gateway`;
+const list = (name: string, fallback: string): string[] => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter((s) => s !== '');
+const LOOPS = list('BENCH_LOOPS', '1,16').map(Number);
+const SIZES = list('BENCH_SIZES', '1024,65536').map(Number);
+const DRIVERS = list('BENCH_DRIVERS', 'amqp,memory') as ('amqp' | 'memory')[];
+const KEYS = list('BENCH_KEYS', 'ec-p256,rsa-2048') as KeyKind[];
+const QOPS = list('BENCH_QOPS', 'None,Integrity,Privacy,Confidentiality') as Qop[];
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1000);
+const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 4000);
+const MAX_LOOPS = Math.max(...LOOPS);
+const KEY_REUSE = { count: 100, maxAgeSeconds: 300 };
+
+type KeyKind = 'ec-p256' | 'rsa-2048';
+type Qop = 'None' | 'Integrity' | 'Privacy' | 'Confidentiality';
+type Mode = 'direct' | Qop;
+const KEY_TAG: Record<KeyKind, string> = { 'ec-p256': 'EC', 'rsa-2048': 'RSA' };
+const producerName = (k: KeyKind) => `producer-${KEY_TAG[k].toLowerCase()}`;
+const consumerName = (k: KeyKind) => `consumer-${KEY_TAG[k].toLowerCase()}`;
+const workloadId = (name: string) => `spiffe://${TD}/ns/app/sa/${name}`;
+const queueName = (k: KeyKind, qop: Qop, i: number) => `E2E.${KEY_TAG[k]}.${qop.toUpperCase()}.${i}`;
+const directQueue = (i: number) => `E2E.DIRECT.${i}`;
+
+// === measurement ===
+
+type Proc = 'app' | 'producer' | 'gateway' | 'consumer' | 'broker';
+const PROCS: readonly Proc[] = ['app', 'producer', 'gateway', 'consumer', 'broker'];
+
+/** CPU seconds (user + system) a process has used so far; 0 when it cannot be read. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return 0;
+  }
+}
+
+function cpuNow(pids: Partial<Record<Proc, number>>): Record<Proc, number> {
+  const self = process.cpuUsage();
+  const out = { app: (self.user + self.system) / 1e6 } as Record<Proc, number>;
+  for (const p of PROCS) if (p !== 'app') out[p] = cpuSeconds(pids[p]);
+  return out;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+interface Point {
+  readonly driver: 'amqp' | 'memory';
+  readonly key: KeyKind | '-';
+  readonly mode: Mode;
+  readonly size: number;
+  readonly loops: number;
+  readonly perSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  /** CPU microseconds per message, by process (`undefined`: not part of this path). */
+  readonly cpuUs: Partial<Record<Proc, number>>;
+}
+
+/** Runs `loops` closed loops of `once(i)`: a warm-up, then MEASURE_MS measured. */
+async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number; errors: number; cpu: Record<Proc, number> }> {
+  let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
+  const latencies: number[] = [];
+  let errors = 0;
+  const running = Array.from({ length: loops }, async (_, i) => {
+    while (phase !== 'stop') {
+      const started = performance.now();
+      try {
+        await once(i);
+        if (phase === 'measure') latencies.push(performance.now() - started);
+      } catch (err) {
+        errors++;
+        if (errors <= 3) console.error(`  message failed: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+  });
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  phase = 'measure';
+  const start = performance.now();
+  const cpuStart = cpuNow(pids);
+  await new Promise((r) => setTimeout(r, MEASURE_MS));
+  const cpuEnd = cpuNow(pids);
+  const seconds = (performance.now() - start) / 1000;
+  phase = 'stop';
+  await Promise.all(running);
+  const cpu = {} as Record<Proc, number>;
+  for (const p of PROCS) cpu[p] = cpuEnd[p] - cpuStart[p];
+  return { latencies, seconds, errors, cpu };
+}
+
+function toPoint(base: Omit<Point, 'perSec' | 'p50Ms' | 'p99Ms' | 'errors' | 'cpuUs'>, run: Awaited<ReturnType<typeof drive>>, procs: readonly Proc[]): Point {
+  const sorted = [...run.latencies].sort((a, b) => a - b);
+  const n = Math.max(1, run.latencies.length);
+  const cpuUs: Partial<Record<Proc, number>> = {};
+  for (const p of procs) cpuUs[p] = (run.cpu[p] * 1e6) / n;
+  return { ...base, perSec: run.latencies.length / run.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: run.errors, cpuUs };
+}
+
+// === the baseline: amqplib straight to RabbitMQ ===
+
+async function direct(brokerUrl: string, brokerPid: number | undefined, size: number, loops: number): Promise<Point> {
+  const body = Buffer.alloc(size, 0x61);
+  const conns = await Promise.all(Array.from({ length: loops }, () => amqp.connect(brokerUrl, { noDelay: true })));
+  const channels: ConfirmChannel[] = await Promise.all(conns.map((c) => c.createConfirmChannel()));
+  // Queues as the amqp driver declares them: durable, priorities 0–9, a depth limit.
+  await Promise.all(channels.map((ch, i) => ch.assertQueue(directQueue(i), { durable: true, arguments: { 'x-max-priority': 9, 'x-max-length': 100_000, 'x-overflow': 'reject-publish' } })));
+  await Promise.all(channels.map((ch, i) => ch.purgeQueue(directQueue(i))));
+  const run = await drive(loops, { broker: brokerPid }, async (i) => {
+    const ch = channels[i] as ConfirmChannel;
+    await new Promise<void>((resolve, reject) => {
+      ch.publish('', directQueue(i), body, { persistent: false, contentType: 'application/octet-stream', mandatory: true, priority: 0 }, (err) => (err ? reject(err) : resolve()));
+    });
+    const msg = await ch.get(directQueue(i), { noAck: false });
+    if (msg === false) throw new Error('no message');
+    ch.ack(msg);
+  });
+  await Promise.all(channels.map((ch, i) => ch.deleteQueue(directQueue(i))));
+  await Promise.all(conns.map((c) => c.close()));
+  return toPoint({ driver: 'amqp', key: '-', mode: 'direct', size, loops }, run, ['app', 'broker']);
+}
+
+// === through the sidecars and the gateway ===
+
+const messagePath = (queue: string) => `/ibmmq/rest/v3/messaging/qmgr/${QM}/queue/${queue}/message`;
+
+async function throughSidecars(d: Deployment, key: KeyKind, qop: Qop, size: number, loops: number): Promise<Point> {
+  const producer = d.sidecars.get(producerName(key)) as RunningProcess;
+  const consumer = d.sidecars.get(consumerName(key)) as RunningProcess;
+  // The app: a keep-alive connection per loop to each sidecar.
+  const put = new Pool(producer.url, { connections: loops, pipelining: 1 });
+  const get = new Pool(consumer.url, { connections: loops, pipelining: 1 });
+  const payload = Buffer.alloc(size, 0x62);
+  const putHeaders = { 'ibm-mq-rest-csrf-token': 'app', 'content-type': 'application/octet-stream' };
+  const getHeaders = { 'ibm-mq-rest-csrf-token': 'app' };
+  const pids = { producer: producer.child.pid, gateway: d.gateway.child.pid, consumer: consumer.child.pid, broker: d.brokerPid };
+  const run = await drive(loops, pids, async (i) => {
+    const path = messagePath(queueName(key, qop, i));
+    const p = await put.request({ path, method: 'POST', headers: putHeaders, body: payload });
+    const pBody = await p.body.text();
+    if (p.statusCode !== 201) throw new Error(`put ${p.statusCode}: ${pBody.slice(0, 300)}`);
+    const g = await get.request({ path, method: 'DELETE', headers: getHeaders });
+    const got = Buffer.from(await g.body.arrayBuffer());
+    if (g.statusCode !== 200) throw new Error(`get ${g.statusCode}: ${got.toString('utf8').slice(0, 300)}`);
+    if (got.length !== size || got[0] !== 0x62 || got[size - 1] !== 0x62) throw new Error(`get returned ${got.length} bytes, not the payload`);
+  });
+  await Promise.all([put.close(), get.close()]);
+  return toPoint({ driver: d.driver, key: qop === 'None' ? '-' : key, mode: qop, size, loops }, run, d.driver === 'amqp' ? PROCS : ['app', 'producer', 'gateway', 'consumer']);
+}
+
+// === the deployment: a CA, a gateway process, sidecar processes ===
+
+interface RunningProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+}
+
+interface Deployment {
+  readonly driver: 'amqp' | 'memory';
+  readonly gateway: RunningProcess;
+  readonly sidecars: Map<string, RunningProcess>;
+  readonly brokerPid: number | undefined;
+  stop(): Promise<void>;
+}
+
+function bundle(): Record<string, unknown> {
+  const queues: { name: string; maxDepth?: number }[] = [];
+  const policies: Record<string, unknown>[] = [];
+  for (const key of KEYS) {
+    const producer = workloadId(producerName(key));
+    const consumer = workloadId(consumerName(key));
+    for (const qop of QOPS) {
+      for (let i = 0; i < MAX_LOOPS; i++) {
+        const name = queueName(key, qop, i);
+        queues.push({ name, maxDepth: 10_000 });
+        if (qop === 'None') continue;
+        policies.push({
+          name: name.toLowerCase(), queue: name, qualityOfProtection: qop,
+          ...(qop === 'Confidentiality' ? { keyReuse: KEY_REUSE } : { authorizedSigners: [producer] }),
+          ...(qop === 'Integrity' ? {} : { recipients: [consumer] }),
+        });
+      }
+    }
+  }
+  return {
+    apiVersion: 'qshield.io/policy-bundle/v1alpha1', revision: 'bench-e2e/1', queueManagerName: QM, trustDomain: TD, queues,
+    authorities: [
+      { principal: 'apps', objectType: 'qmgr', permissions: ['connect', 'inq'] },
+      { principal: 'apps', objectType: 'queue', profile: 'E2E.**', permissions: ['put', 'get', 'browse', 'inq'] },
+    ],
+    channels: [{ name: 'apps', maxMessageLength: 4_194_304, rules: [{ peer: `spiffe://${TD}/ns/app/sa/*`, action: 'map', principal: 'apps' }] }],
+    protectionPolicies: policies,
+  };
+}
+
+function writePem(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o600 });
+}
+
+/** Spawns `qshield <command> --config FILE` and resolves with its URL once it listens. */
+async function spawnQshield(command: 'gateway' | 'sidecar', configFile: string, nodeFlags: string): Promise<RunningProcess> {
+  const flags = nodeFlags.split(' ').filter((f) => f !== '');
+  const child = spawn(process.execPath, [...flags, join(REPO, 'cli/qshield.ts'), command, '--config', configFile], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command} did not start in time:\n${stderr}`)), 60_000);
+    child.stderr?.on('data', (c: Buffer) => {
+      if (stderr.length < 100_000) stderr += c.toString();
+      const m = /listening on (https?:\/\/[^\s,]+)/.exec(stderr);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${command} exited ${code}:\n${stderr}`));
+    });
+  });
+  if (process.env.BENCH_CHILD_STDERR === '1') child.stderr?.on('data', (c: Buffer) => process.stderr.write(c));
+  return { child, url };
+}
+
+/** SIGTERM (a drain: profiles get written), and wait for the exit. */
+async function stopProcess(p: RunningProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise((r) => p.child.once('exit', r));
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function startDeploymentProcesses(root: string, ca: TestCa, driver: 'amqp' | 'memory', brokerUrl: string, brokerPid: number | undefined): Promise<Deployment> {
+  const gwDir = join(root, `gateway-${driver}`);
+  const certsDir = join(gwDir, 'message-certs');
+  mkdirSync(certsDir, { recursive: true });
+  const gatewayLeaf = issueLeaf(GATEWAY_ID, { ca });
+  writePem(join(gwDir, 'svid.crt'), gatewayLeaf.chainPem);
+  writePem(join(gwDir, 'svid.key'), gatewayLeaf.keyPem);
+  writePem(join(gwDir, 'bundle.pem'), ca.bundlePem);
+  writeFileSync(join(gwDir, 'policy.json'), JSON.stringify(bundle()));
+  let broker: Record<string, unknown> = { driver: 'memory' };
+  if (driver === 'amqp') {
+    const u = new URL(brokerUrl);
+    writePem(join(gwDir, 'broker-username'), decodeURIComponent(u.username));
+    writePem(join(gwDir, 'broker-password'), decodeURIComponent(u.password));
+    u.username = '';
+    u.password = '';
+    broker = { driver: 'amqp', url: u.toString(), usernameFile: 'broker-username', passwordFile: 'broker-password', getChannels: MAX_LOOPS };
+  }
+  // Message keyrings: each workload's first generation, its certificate published to the gateway.
+  const workloads: { name: string; dir: string }[] = [];
+  for (const key of KEYS) {
+    for (const name of [producerName(key), consumerName(key)]) {
+      const dir = join(root, `${name}-${driver}`);
+      mkdirSync(join(dir, 'message-keyring'), { recursive: true });
+      const svid = issueLeaf(workloadId(name), { ca });
+      writePem(join(dir, 'svid.crt'), svid.chainPem);
+      writePem(join(dir, 'svid.key'), svid.keyPem);
+      writePem(join(dir, 'bundle.pem'), ca.bundlePem);
+      const messageKey = issueLeaf(workloadId(name), { ca, keyType: key, ttlMs: 30 * 86_400_000 });
+      writePem(join(dir, 'message-keyring', 'gen-1.key'), messageKey.keyPem);
+      writePem(join(dir, 'message-keyring', 'gen-1.crt'), messageKey.chainPem);
+      writePem(join(certsDir, `${name}-gen-1.crt`), messageKey.chainPem);
+      workloads.push({ name, dir });
+    }
+  }
+  writeFileSync(join(gwDir, 'gateway.json'), JSON.stringify({
+    apiVersion: 'qshield.io/gateway-config/v1alpha1', kind: 'GatewayConfig',
+    listen: { host: '127.0.0.1', port: 0 },
+    identity: { certificateFile: 'svid.crt', keyFile: 'svid.key', trustBundleFile: 'bundle.pem' },
+    policyBundleFile: 'policy.json',
+    messageCertificatesDir: 'message-certs',
+    defaultChannel: 'apps',
+    broker,
+    admin: { host: '127.0.0.1', port: 0 },
+  }));
+  const gateway = await spawnQshield('gateway', join(gwDir, 'gateway.json'), process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '');
+  const sidecars = new Map<string, RunningProcess>();
+  try {
+    for (const w of workloads) {
+      // Deployment defaults otherwise: pool of 4 connections with pipelining 8, 16 for gets, log level info.
+      writeFileSync(join(w.dir, 'sidecar.json'), JSON.stringify({
+        apiVersion: 'qshield.io/sidecar-config/v1alpha1', kind: 'SidecarConfig',
+        listen: { host: '127.0.0.1', port: 0 },
+        gateway: { url: gateway.url, spiffeId: GATEWAY_ID, channel: 'apps' },
+        identity: { certificateFile: 'svid.crt', keyFile: 'svid.key', trustBundleFile: 'bundle.pem' },
+        messageKeyring: { dir: 'message-keyring' },
+        admin: { host: '127.0.0.1', port: 0 },
+      }));
+      sidecars.set(w.name, await spawnQshield('sidecar', join(w.dir, 'sidecar.json'), process.env.BENCH_SIDECAR_NODE_OPTIONS ?? ''));
+    }
+  } catch (err) {
+    await Promise.all([...sidecars.values(), gateway].map(stopProcess));
+    throw err;
+  }
+  const d: Deployment = {
+    driver, gateway, sidecars, brokerPid,
+    async stop() {
+      await Promise.all([...sidecars.values()].map(stopProcess));
+      await stopProcess(gateway);
+    },
+  };
+  // Ready: a put and a get through every pair on one queue of each kind (the gateway has declared
+  // its queues, the sidecars have their policies).
+  for (const key of KEYS) {
+    for (const qop of QOPS) {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          await throughOnce(d, key, qop);
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    }
+  }
+  return d;
+}
+
+async function throughOnce(d: Deployment, key: KeyKind, qop: Qop): Promise<void> {
+  const producer = d.sidecars.get(producerName(key)) as RunningProcess;
+  const consumer = d.sidecars.get(consumerName(key)) as RunningProcess;
+  const path = messagePath(queueName(key, qop, 0));
+  const p = await fetch(`${producer.url}${path}`, { method: 'POST', headers: { 'ibm-mq-rest-csrf-token': 'app', 'content-type': 'text/plain' }, body: 'ready?' });
+  if (p.status !== 201) throw new Error(`readiness put ${p.status}: ${await p.text()}`);
+  const g = await fetch(`${consumer.url}${path}`, { method: 'DELETE', headers: { 'ibm-mq-rest-csrf-token': 'app' } });
+  const text = await g.text();
+  if (g.status !== 200 || text !== 'ready?') throw new Error(`readiness get ${g.status}: ${text.slice(0, 300)}`);
+}
+
+// === report ===
+
+const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const sizeLabel = (size: number) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
+
+function table(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
+  const lines: string[] = [];
+  const cpuHead = driver === 'amqp' ? 'app + producer + gateway + consumer + broker' : 'app + producer + gateway + consumer';
+  lines.push(`| body | loops | QoP | keys | messages/s | ratio to None | ratio to direct | p50 / p99 ms | CPU µs/message: ${cpuHead} | errors |`);
+  lines.push('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const size of SIZES) {
+    for (const loops of LOOPS) {
+      const here = points.filter((p) => p.size === size && p.loops === loops && (p.driver === driver || (driver === 'amqp' && p.mode === 'direct')));
+      const none = here.find((p) => p.mode === 'None' && p.driver === driver);
+      const base = points.find((p) => p.mode === 'direct' && p.size === size && p.loops === loops);
+      const order = (p: Point) => ['direct', 'None', 'Integrity', 'Privacy', 'Confidentiality'].indexOf(p.mode) * 10 + (p.key === 'rsa-2048' ? 1 : 0);
+      for (const p of [...here].sort((a, b) => order(a) - order(b))) {
+        if (p.mode === 'direct' && driver !== 'amqp') continue;
+        const cpu = (driver === 'amqp' ? PROCS : PROCS.filter((x) => x !== 'broker')).map((x) => fmt(p.cpuUs[x])).join(' + ');
+        const total = Object.values(p.cpuUs).reduce((a, b) => a + (b ?? 0), 0);
+        lines.push(`| ${sizeLabel(size)} | ${loops} | ${p.mode === 'direct' ? 'direct amqplib' : p.mode} | ${p.key === '-' ? '' : p.key} | ${fmt(p.perSec)} | ${none === undefined || p.mode === 'direct' ? '' : fmt(p.perSec / none.perSec, 2)} | ${base === undefined ? '' : fmt(p.perSec / base.perSec, 2)} | ${fmt(p.p50Ms, 2)} / ${fmt(p.p99Ms, 2)} | ${cpu} = ${fmt(total)} | ${p.errors} |`);
+      }
+    }
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const loadBefore = loadavg();
+  const ca = makeCa({ trustDomain: TD });
+  const root = mkdtempSync(join(tmpdir(), 'qshield-bench-e2e-'));
+  let broker: RabbitMqBroker | undefined;
+  let startedBroker = false;
+  let brokerPid: number | undefined;
+  if (DRIVERS.includes('amqp')) {
+    broker = await RabbitMqBroker.forCheckout();
+    startedBroker = broker.env.managed && !(await broker.isRunning());
+    if (startedBroker) await broker.start({ fresh: true });
+    try {
+      brokerPid = Number(readFileSync(join(broker.env.baseDir, 'node.pid'), 'utf8').trim());
+    } catch {
+      // an outside broker: its CPU is not sampled
+    }
+  }
+  const points: Point[] = [];
+  try {
+    for (const driver of DRIVERS) {
+      const d = await startDeploymentProcesses(root, ca, driver, broker?.url ?? '', brokerPid);
+      console.error(`${driver}: gateway ${d.gateway.url}, ${d.sidecars.size} sidecars ready`);
+      try {
+        let turn = 0;
+        for (const size of SIZES) {
+          for (const loops of LOOPS) {
+            const jobs: (() => Promise<Point>)[] = [];
+            if (driver === 'amqp' && broker !== undefined) jobs.push(() => direct((broker as RabbitMqBroker).url, brokerPid, size, loops));
+            for (const qop of QOPS) {
+              for (const key of qop === 'None' ? [KEYS[0] as KeyKind] : KEYS) jobs.push(() => throughSidecars(d, key, qop, size, loops));
+            }
+            // Alternate the order so that no row always runs first on a cold or warm machine.
+            if (turn++ % 2 === 1) jobs.reverse();
+            for (const job of jobs) {
+              const p = await job();
+              points.push(p);
+              console.error(`  ${driver} ${sizeLabel(size)} × ${loops}: ${p.mode}${p.key === '-' ? '' : ` ${p.key}`} ${fmt(p.perSec)}/s p50 ${fmt(p.p50Ms, 2)} ms p99 ${fmt(p.p99Ms, 2)} ms${p.errors > 0 ? ` (${p.errors} errors)` : ''}`);
+            }
+          }
+        }
+      } finally {
+        await d.stop();
+      }
+    }
+  } finally {
+    if (startedBroker) await broker?.shutdown();
+    rmSync(root, { recursive: true, force: true });
+  }
+  if (process.env.BENCH_JSON !== undefined) writeFileSync(process.env.BENCH_JSON, JSON.stringify(points, null, 2));
+
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point; non-persistent; Confidentiality with key reuse ${KEY_REUSE.count} messages / ${KEY_REUSE.maxAgeSeconds} s`);
+  for (const driver of DRIVERS) {
+    console.log('');
+    console.log(driver === 'amqp' ? '### Through RabbitMQ (amqp driver)' : '### Gateway on its memory driver (no broker): the sidecars\' and gateway\'s own cost');
+    console.log('');
+    for (const line of table(points, driver)) console.log(line);
+  }
+}
+
+await main();
