@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestIdentity, type TestPki } from '../../test/envelope/pki.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from './algorithms.ts';
 import { readAuthEnvelopedData } from './auth-enveloped-data.ts';
-import { DerCursor, TAG, readWhole } from './der-reader.ts';
+import { DerCursor, readWhole, TAG } from '../der/index.ts';
 import { createKeyring, createSealingContext, createSigner, open, seal } from './index.ts';
 
 /** The [0] content element of a ContentInfo. */
