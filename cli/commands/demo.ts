@@ -5,6 +5,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CA_FILES } from '../../lib/identity/index.ts';
 import { createLogger, type Logger } from '../../lib/log/index.ts';
 import { curlHints } from '../demo/curl-hints.ts';
 import { startDemoDeployment, type DemoDeployment } from '../demo/demo-deployment.ts';
@@ -106,7 +107,7 @@ export const demoCommand: Command = {
         '',
         `The demo keeps running; endpoints in ${files.paths.endpoints}. Try it (Ctrl-C stops it):`,
         '',
-        ...curlHints(deployment.endpoints).map((line) => `  ${line}`),
+        ...curlHints(deployment.endpoints, { cert: files.paths.identityCert('producer'), key: files.paths.identityKey('producer'), bundle: join(files.paths.ca, CA_FILES.bundle) }).map((line) => `  ${line}`),
         '',
         '',
       ].join('\n'));

@@ -119,6 +119,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let refusedPolicySha: string | undefined;
   let refusedIdentity: IdentityFileSet | undefined;
   let queuesConfiguredFor: CompiledPolicy | undefined;
+  /** Why the last declaration failed, for /readyz (a queue the broker holds with other attributes). */
+  let queueError: string | undefined;
 
   async function configureQueues(): Promise<void> {
     if (queuesConfiguredFor === policy) return;
@@ -129,7 +131,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const queues = target.bundle.queues.filter((q) => q.name !== errorQueue.name).map((q) => ({ name: q.name, maxDepth: q.maxDepth, maxMessageLength: q.maxMessageLength }));
       await driver.configureQueues([...queues, errorQueue]);
       queuesConfiguredFor = target;
+      queueError = undefined;
     } catch (err) {
+      queueError = err instanceof Error ? err.message : String(err);
       log.warn({ [F.code]: err instanceof AppError ? err.code : 'ERR_INTERNAL', err }, 'declaring the queues failed; retrying');
     }
   }
@@ -426,7 +430,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     readiness() {
       if (draining) return { ok: false, reason: 'draining' };
       if (!driver.health().ready) return { ok: false, reason: `broker ${driver.health().state}` };
-      if (queuesConfiguredFor !== policy) return { ok: false, reason: 'queues not declared' };
+      if (queuesConfiguredFor !== policy) return { ok: false, reason: `queues not declared${queueError === undefined ? '' : `: ${queueError}`}` };
       if (now() >= identity.svid.notAfter.getTime()) return { ok: false, reason: 'gateway SVID expired' };
       return { ok: true };
     },

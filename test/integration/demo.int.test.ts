@@ -221,20 +221,26 @@ describe('qshield demo, running', () => {
       expectEndpointsShape(endpoints);
       const sidecars = endpoints.sidecars as Record<string, string>;
       const commands = out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('curl '));
-      expect(commands.length).toBeGreaterThanOrEqual(5);
-      for (const c of commands) expect(c.includes(sidecars.producer as string) || c.includes(sidecars.consumer as string), c).toBe(true);
+      expect(commands).toHaveLength(6);
+      const targets = [sidecars.producer, endpoints.gateway, sidecars.consumer, sidecars.consumer, sidecars.producer, sidecars.consumer].map((u) => `:${new URL(String(u)).port}/`); // the gateway is addressed as localhost, by its SVID's DNS name
+      commands.forEach((c, i) => expect(c, c).toContain(targets[i]));
 
-      // Run each command as printed, with curl, in order; note the status and body of each.
-      const replies: { status: number; body: string }[] = [];
-      for (const command of commands) {
-        const { stdout } = await exec('sh', ['-c', command], { timeout: 30_000 });
-        const [head, ...rest] = stdout.split('\r\n\r\n');
-        replies.push({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head ?? '')?.[1]), body: rest.join('\r\n\r\n') });
-      }
-      expect(replies.map((r) => r.status)).toEqual([201, 200, 403, 201, 200]);
-      expect(replies[1]?.body).toBe('hello from the producer');
-      expect(JSON.parse(replies[2]?.body ?? '{}')).toMatchObject({ error: [{ reasonCode: 2063 }] });
-      expect(replies[4]?.body).toBe('for the consumer\'s eyes only');
+      // Run each command as printed (curl, and openssl behind a pipe), in order.
+      const outputs: string[] = [];
+      for (const command of commands) outputs.push((await exec('sh', ['-c', command], { timeout: 30_000 })).stdout);
+      const reply = (i: number) => {
+        const [head, ...rest] = (outputs[i] ?? '').split('\r\n\r\n');
+        return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head ?? '')?.[1]), body: rest.join('\r\n\r\n') };
+      };
+      expect(reply(0).status).toBe(201);
+      // The gateway, over mTLS with the producer's SVID, hands out the stored envelope: encrypted CMS.
+      expect(outputs[1]).toContain('id-smime-ct-authEnvelopedData');
+      expect(outputs[1]).not.toContain('hello from the producer');
+      expect(reply(2)).toEqual({ status: 200, body: 'hello from the producer' });
+      expect(reply(3).status).toBe(403);
+      expect(JSON.parse(reply(3).body)).toMatchObject({ error: [{ reasonCode: 2063 }] });
+      expect(reply(4).status).toBe(201);
+      expect(reply(5)).toEqual({ status: 200, body: 'for the consumer\'s eyes only' });
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);
@@ -269,6 +275,24 @@ describe('qshield demo, refused', () => {
     expect(run.ms).toBeLessThan(20_000);
     // Nothing of the failed start remains, so the same command can run again once the broker is up.
     expect((await exec('ls', ['-A', dir])).stdout).toBe('');
+  });
+
+  it('a broker holding the error queue with other attributes: exit 1 naming the queue', async () => {
+    const conn = await broker.connect();
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue(ERROR_QUEUE, { durable: true, arguments: { 'x-max-priority': 9, 'x-max-length': 50_000, 'x-overflow': 'reject-publish' } });
+    } finally {
+      await conn.close();
+    }
+    try {
+      const run = await demo(['--once', '--broker', broker.url]);
+      expect(run.code, run.out + run.err).toBe(1);
+      expect(run.err).toContain('ERR_DEMO_NOT_READY');
+      expect(run.err).toContain(`${ERROR_QUEUE} with other attributes`);
+    } finally {
+      await broker.deleteQueues([...QUEUES, ERROR_QUEUE]);
+    }
   });
 
   it('refuses a --dir that is not empty, touching nothing in it', async () => {
