@@ -17,9 +17,10 @@
 //
 // Knobs (environment): BENCH_LOOPS (1,16), BENCH_SIZES (1024,65536), BENCH_DRIVERS (amqp,memory),
 // BENCH_KEYS (ec-p256,rsa-2048), BENCH_QOPS (None,Integrity,Privacy,Confidentiality),
-// BENCH_WARMUP_MS (1000), BENCH_MEASURE_MS (3000), BENCH_ROUNDS (3), BENCH_RATE (0: unpaced), BENCH_SIDECAR_NODE_OPTIONS and
+// BENCH_WARMUP_MS (500), BENCH_MEASURE_MS (2000), BENCH_ROUNDS (5), BENCH_RATE (0: unpaced), BENCH_SIDECAR_NODE_OPTIONS and
 // BENCH_GATEWAY_NODE_OPTIONS (extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
-// BENCH_JSON (a file for the raw points).
+// BENCH_SIDECAR_GATEWAY (JSON merged into the sidecars' `gateway` settings, e.g. `{"connections":1}`),
+// BENCH_JSON (a file for the raw points), BENCH_REPORT_FROM (render the tables of such a file).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -40,8 +41,8 @@ const SIZES = list('BENCH_SIZES', '1024,65536').map(Number);
 const DRIVERS = list('BENCH_DRIVERS', 'amqp,memory') as ('amqp' | 'memory')[];
 const KEYS = list('BENCH_KEYS', 'ec-p256,rsa-2048') as KeyKind[];
 const QOPS = list('BENCH_QOPS', 'None,Integrity,Privacy,Confidentiality') as Qop[];
-const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1000);
-const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 3000);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
+const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 2000);
 /**
  * Messages per second all loops together send at most (0: as fast as they go). At a fixed rate
  * that every row sustains, the CPU per message compares the rows' own work, without the
@@ -49,7 +50,7 @@ const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 3000);
  */
 const RATE = Number(process.env.BENCH_RATE ?? 0);
 /** Each point is measured this many times, the rows of a point back to back in alternating order; tables show medians. */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MAX_LOOPS = Math.max(...LOOPS);
 const KEY_REUSE = { count: 100, maxAgeSeconds: 300 };
 
@@ -350,7 +351,8 @@ async function startDeploymentProcesses(root: string, ca: TestCa, driver: 'amqp'
       writeFileSync(join(w.dir, 'sidecar.json'), JSON.stringify({
         apiVersion: 'qshield.io/sidecar-config/v1alpha1', kind: 'SidecarConfig',
         listen: { host: '127.0.0.1', port: 0 },
-        gateway: { url: gateway.url, spiffeId: GATEWAY_ID, channel: 'apps' },
+        // BENCH_SIDECAR_GATEWAY: JSON merged into the sidecars' `gateway` settings (pool tuning).
+        gateway: { url: gateway.url, spiffeId: GATEWAY_ID, channel: 'apps', ...JSON.parse(process.env.BENCH_SIDECAR_GATEWAY ?? '{}') as Record<string, unknown> },
         identity: { certificateFile: 'svid.crt', keyFile: 'svid.key', trustBundleFile: 'bundle.pem' },
         messageKeyring: { dir: 'message-keyring' },
         admin: { host: '127.0.0.1', port: 0 },
@@ -425,8 +427,8 @@ function median(values: readonly number[]): number {
 function table(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
   const lines: string[] = [];
   const procs = driver === 'amqp' ? PROCS : PROCS.filter((x) => x !== 'broker');
-  lines.push(`| body | loops | QoP | keys | messages/s | ratio to None | ratio to direct | p50 / p99 ms | CPU µs/message: ${procs.join(' + ')} | errors |`);
-  lines.push('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|');
+  lines.push(`| body | loops | QoP | keys | messages/s | ratio to None | CPU ratio to None | ratio to direct | p50 / p99 ms | CPU µs/message: ${procs.join(' + ')} | errors |`);
+  lines.push('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|');
   type Row = { mode: Mode; key: KeyKind | '-' };
   const rows: Row[] = driver === 'amqp' ? [{ mode: 'direct', key: '-' }] : [];
   for (const mode of QOPS) {
@@ -441,8 +443,11 @@ function table(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
         if (mine.length === 0) continue;
         const ratio = (base: Mode) => median(mine.map((p) => p.perSec / (at(base, '-', p.round)?.perSec ?? Number.NaN)));
         const cpu = procs.map((x) => median(mine.map((p) => p.cpuUs[x] ?? Number.NaN)));
-        const total = median(mine.map((p) => procs.reduce((a, x) => a + (p.cpuUs[x] ?? 0), 0)));
-        lines.push(`| ${sizeLabel(size)} | ${loops} | ${mode === 'direct' ? 'direct amqplib' : mode} | ${key === '-' ? '' : key} | ${fmt(median(mine.map((p) => p.perSec)))} | ${mode === 'direct' ? '' : fmt(ratio('None'), 2)} | ${driver === 'amqp' ? fmt(ratio('direct'), 2) : ''} | ${fmt(median(mine.map((p) => p.p50Ms)), 2)} / ${fmt(median(mine.map((p) => p.p99Ms)), 2)} | ${cpu.map((c) => fmt(c)).join(' + ')} = ${fmt(total)} | ${mine.reduce((a, p) => a + p.errors, 0)} |`);
+        const totalOf = (p: Point | undefined) => (p === undefined ? Number.NaN : procs.reduce((a, x) => a + (p.cpuUs[x] ?? 0), 0));
+        const total = median(mine.map(totalOf));
+        // What the throughput ratio would be where these processes are CPU-bound on cores of their own.
+        const cpuRatio = median(mine.map((p) => totalOf(at('None', '-', p.round)) / totalOf(p)));
+        lines.push(`| ${sizeLabel(size)} | ${loops} | ${mode === 'direct' ? 'direct amqplib' : mode} | ${key === '-' ? '' : key} | ${fmt(median(mine.map((p) => p.perSec)))} | ${mode === 'direct' ? '' : fmt(ratio('None'), 2)} | ${mode === 'direct' ? '' : fmt(cpuRatio, 2)} | ${driver === 'amqp' ? fmt(ratio('direct'), 2) : ''} | ${fmt(median(mine.map((p) => p.p50Ms)), 2)} / ${fmt(median(mine.map((p) => p.p99Ms)), 2)} | ${cpu.map((c) => fmt(c)).join(' + ')} = ${fmt(total)} | ${mine.reduce((a, p) => a + p.errors, 0)} |`);
       }
     }
   }
@@ -450,6 +455,15 @@ function table(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_REPORT_FROM !== undefined) {
+    // Re-renders the tables of an earlier run's BENCH_JSON file.
+    const earlier = JSON.parse(readFileSync(process.env.BENCH_REPORT_FROM, 'utf8')) as Point[];
+    for (const driver of DRIVERS) {
+      console.log('');
+      for (const line of table(earlier, driver)) console.log(line);
+    }
+    return;
+  }
   const loadBefore = loadavg();
   const ca = makeCa({ trustDomain: TD });
   const root = mkdtempSync(join(tmpdir(), 'qshield-bench-e2e-'));
