@@ -170,6 +170,9 @@ describe('qshield demo --once', () => {
     const actions = log.trim().split('\n').map((l) => (JSON.parse(l) as { event?: { action?: string } }).event?.action);
     expect(actions).toEqual(expect.arrayContaining(['authorization-denied', 'protection-violation', 'identity-rotated']));
     expect(log).not.toContain('PRIVATE KEY');
+    // Each key once per line: nested loggers must not repeat a binding such as `module`.
+    const repeated = log.trim().split('\n').filter((l) => new Set(topLevelKeys(l)).size !== topLevelKeys(l).length);
+    expect(repeated).toEqual([]);
     // The keyrings hold the generation the rotation added.
     expect(statSync(join(dir, 'workloads', 'consumer', 'message-keyring', 'gen-2.key')).mode & 0o777).toBe(0o600);
   });
@@ -315,3 +318,28 @@ describe('qshield demo, refused', () => {
     expect(readFileSync(join(dir, 'ca', 'root.key'), 'utf8')).toBe('keep\n');
   });
 });
+
+/** The keys of a JSON object text at its top level, repeats included (JSON.parse keeps only the last). */
+function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(json.slice(i + 1, j));
+      expectKey = false;
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = c === '{' && depth === 1;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}
