@@ -102,6 +102,7 @@ function claimedSpiffeId(socket: TLSSocket): string | undefined {
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, driver, events, metrics } = options;
+  // Components bind their own `module`: they get options.log, since pino repeats a key bound twice.
   const log = options.log.child({ module: 'gateway' });
   const now = options.now ?? Date.now;
 
@@ -155,7 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
   await checkMessageCertificates();
-  const leases = new LeaseTable({ maxPerOwner: config.leases.maxPerPeer, log, now });
+  const leases = new LeaseTable({ maxPerOwner: config.leases.maxPerPeer, log: options.log, now });
 
   // --- connections ---
   const connections = new WeakMap<TLSSocket, PeerConnection>();
@@ -224,7 +225,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const handler = new RequestHandler({
-    log, driver, events, metrics,
+    log: options.log, driver, events, metrics,
     rateLimiter: new RateLimiter(),
     longPolls: new LongPollLimiter(config.limits.maxLongPollsPerPeer),
     idempotency: new IdempotentPuts({ windowMs: config.idempotency.windowMs, maxEntries: config.idempotency.maxEntries, now }),

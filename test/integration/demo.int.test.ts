@@ -4,7 +4,7 @@
 // errors, an unreachable broker, and a step that fails for real (a full error queue) turning the
 // verdict into exit 1.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,6 +164,15 @@ describe('qshield demo --once', () => {
       expect(await modulus(['pkey', '-in', key, '-pubout'])).toBe(await modulus(['x509', '-in', cert, '-noout', '-pubkey']));
     }
     for (const key of ['root.key', 'intermediate.key']) expect(statSync(join(dir, 'ca', key)).mode & 0o777).toBe(0o600);
+    // The components' log: the security events of the scenario, and never key material.
+    const log = readFileSync(join(dir, 'demo.log'), 'utf8');
+    expect(statSync(join(dir, 'demo.log')).mode & 0o777).toBe(0o600);
+    const actions = log.trim().split('\n').map((l) => (JSON.parse(l) as { event?: { action?: string } }).event?.action);
+    expect(actions).toEqual(expect.arrayContaining(['authorization-denied', 'protection-violation', 'identity-rotated']));
+    expect(log).not.toContain('PRIVATE KEY');
+    // Each key once per line: nested loggers must not repeat a binding such as `module`.
+    const repeated = log.trim().split('\n').filter((l) => new Set(topLevelKeys(l)).size !== topLevelKeys(l).length);
+    expect(repeated).toEqual([]);
     // The keyrings hold the generation the rotation added.
     expect(statSync(join(dir, 'workloads', 'consumer', 'message-keyring', 'gen-2.key')).mode & 0o777).toBe(0o600);
   });
@@ -202,9 +211,9 @@ describe('qshield demo --once', () => {
 });
 
 describe('qshield demo, running', () => {
-  it('serves the printed curl commands until SIGINT, then exits 0 with its ports closed', async () => {
+  it('serves the printed curl commands until SIGINT, then exits 0 with its ports closed (--verbose: logs on stderr)', async () => {
     const dir = newDir();
-    const child = spawn(process.execPath, [join(REPO, 'cli/qshield.ts'), 'demo', '--dir', dir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(REPO, 'cli/qshield.ts'), 'demo', '--dir', dir, '--verbose'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -217,6 +226,10 @@ describe('qshield demo, running', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(rows(out).size).toBe(STEPS.length);
+      // --verbose: the logs on stderr, none in the directory; the table alone on stdout.
+      expect(err).toContain('"action":"authorization-denied"');
+      expect(existsSync(join(dir, 'demo.log'))).toBe(false);
+      expect(out).not.toContain('"level"');
       const endpoints = readEndpoints(dir);
       expectEndpointsShape(endpoints);
       const sidecars = endpoints.sidecars as Record<string, string>;
@@ -305,3 +318,28 @@ describe('qshield demo, refused', () => {
     expect(readFileSync(join(dir, 'ca', 'root.key'), 'utf8')).toBe('keep\n');
   });
 });
+
+/** The keys of a JSON object text at its top level, repeats included (JSON.parse keeps only the last). */
+function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(json.slice(i + 1, j));
+      expectKey = false;
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = c === '{' && depth === 1;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}
