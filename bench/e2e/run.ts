@@ -108,10 +108,12 @@ interface Point {
   readonly cpuUs: Partial<Record<Proc, number>>;
   /** The part of it spent in the kernel (system time), by process. */
   readonly sysShare: Partial<Record<Proc, number>>;
+  /** Mean milliseconds of each leg (through the sidecars only; see legsOf). */
+  readonly legs?: Legs;
 }
 
 /** Runs `loops` closed loops of `once(i)`: a warm-up, then MEASURE_MS measured. */
-async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number; errors: number; cpu: Record<Proc, { total: number; sys: number }> }> {
+async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (i: number) => Promise<void>, hooks: { start?: () => Promise<void>; end?: () => Promise<void> } = {}): Promise<{ latencies: number[]; seconds: number; errors: number; cpu: Record<Proc, { total: number; sys: number }> }> {
   let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
   const latencies: number[] = [];
   let errors = 0;
@@ -137,6 +139,7 @@ async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (
     }
   });
   await new Promise((r) => setTimeout(r, WARMUP_MS));
+  await hooks.start?.();
   phase = 'measure';
   const start = performance.now();
   const cpuStart = cpuNow(pids);
@@ -144,6 +147,7 @@ async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (
   const cpuEnd = cpuNow(pids);
   const seconds = (performance.now() - start) / 1000;
   phase = 'stop';
+  await hooks.end?.();
   await Promise.all(running);
   const cpu = {} as Record<Proc, { total: number; sys: number }>;
   for (const p of PROCS) cpu[p] = { total: cpuEnd[p].total - cpuStart[p].total, sys: cpuEnd[p].sys - cpuStart[p].sys };
@@ -187,6 +191,42 @@ async function direct(brokerUrl: string, brokerPid: number | undefined, size: nu
 
 // === through the sidecars and the gateway ===
 
+/**
+ * Where a message's time goes, as means in milliseconds: the app's put and get, the sidecars'
+ * own time for them (their request histograms: from the app's request to the last byte of the
+ * answer), and the gateway's time for the put, the lease and the lease's ack.
+ */
+interface Legs {
+  readonly appPut: number;
+  readonly producerPut: number;
+  readonly gatewayPut: number;
+  readonly appGet: number;
+  readonly consumerGet: number;
+  readonly gatewayLease: number;
+  readonly gatewayAck: number;
+}
+
+type Durations = Map<string, { sum: number; count: number }>;
+
+/** Sum and count of qshield_request_duration_seconds by operation, from a /metrics page. */
+async function durations(admin: string): Promise<Durations> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const out: Durations = new Map();
+  for (const m of text.matchAll(/^qshield_request_duration_seconds_(sum|count)\{operation="([^"]+)"\} (\S+)$/gm)) {
+    const entry = out.get(m[2] as string) ?? { sum: 0, count: 0 };
+    entry[m[1] as 'sum' | 'count'] = Number(m[3]);
+    out.set(m[2] as string, entry);
+  }
+  return out;
+}
+
+function meanMs(before: Durations, after: Durations, op: string): number {
+  const a = after.get(op);
+  const b = before.get(op) ?? { sum: 0, count: 0 };
+  if (a === undefined || a.count === b.count) return Number.NaN;
+  return ((a.sum - b.sum) / (a.count - b.count)) * 1000;
+}
+
 const messagePath = (queue: string) => `/ibmmq/rest/v3/messaging/qmgr/${QM}/queue/${queue}/message`;
 
 async function throughSidecars(d: Deployment, key: KeyKind, qop: Qop, size: number, loops: number): Promise<Point> {
@@ -199,18 +239,47 @@ async function throughSidecars(d: Deployment, key: KeyKind, qop: Qop, size: numb
   const putHeaders = { 'ibm-mq-rest-csrf-token': 'app', 'content-type': 'application/octet-stream' };
   const getHeaders = { 'ibm-mq-rest-csrf-token': 'app' };
   const pids = { producer: producer.child.pid, gateway: d.gateway.child.pid, consumer: consumer.child.pid, broker: d.brokerPid };
+  const admins = [producer.admin, consumer.admin, d.gateway.admin];
+  let measuring = false;
+  const appMs = { put: 0, get: 0, n: 0 };
+  let before: Durations[] = [];
+  let after: Durations[] = [];
   const run = await drive(loops, pids, async (i) => {
     const path = messagePath(queueName(key, qop, i));
+    const t0 = performance.now();
     const p = await put.request({ path, method: 'POST', headers: putHeaders, body: payload });
     const pBody = await p.body.text();
     if (p.statusCode !== 201) throw new Error(`put ${p.statusCode}: ${pBody.slice(0, 300)}`);
+    const t1 = performance.now();
     const g = await get.request({ path, method: 'DELETE', headers: getHeaders });
     const got = Buffer.from(await g.body.arrayBuffer());
     if (g.statusCode !== 200) throw new Error(`get ${g.statusCode}: ${got.toString('utf8').slice(0, 300)}`);
     if (got.length !== size || got[0] !== 0x62 || got[size - 1] !== 0x62) throw new Error(`get returned ${got.length} bytes, not the payload`);
+    if (measuring) {
+      appMs.put += t1 - t0;
+      appMs.get += performance.now() - t1;
+      appMs.n++;
+    }
+  }, {
+    // The histograms are read just outside the CPU window, so that reading them costs it nothing.
+    start: async () => {
+      before = await Promise.all(admins.map(durations));
+      measuring = true;
+    },
+    end: async () => {
+      measuring = false;
+      after = await Promise.all(admins.map(durations));
+    },
   });
   await Promise.all([put.close(), get.close()]);
-  return toPoint({ driver: d.driver, key: qop === 'None' ? '-' : key, mode: qop, size, loops }, run, d.driver === 'amqp' ? PROCS : ['app', 'producer', 'gateway', 'consumer']);
+  const [pb, cb, gb] = before as [Durations, Durations, Durations];
+  const [pa, ca, ga] = after as [Durations, Durations, Durations];
+  const legs: Legs = {
+    appPut: appMs.put / Math.max(1, appMs.n), producerPut: meanMs(pb, pa, 'put'), gatewayPut: meanMs(gb, ga, 'put'),
+    // The gateway files a lease under get, and its ack under other.
+    appGet: appMs.get / Math.max(1, appMs.n), consumerGet: meanMs(cb, ca, 'get'), gatewayLease: meanMs(gb, ga, 'get'), gatewayAck: meanMs(gb, ga, 'other'),
+  };
+  return { ...toPoint({ driver: d.driver, key: qop === 'None' ? '-' : key, mode: qop, size, loops }, run, d.driver === 'amqp' ? PROCS : ['app', 'producer', 'gateway', 'consumer']), legs };
 }
 
 // === the deployment: a CA, a gateway process, sidecar processes ===
@@ -455,6 +524,27 @@ function table(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
   return lines;
 }
 
+/** Mean milliseconds per leg (medians over the rounds). */
+function legsTable(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
+  const lines = [
+    '| body | loops | QoP | keys | app put | producer sidecar put | gateway put | app get | consumer sidecar get | gateway lease | gateway lease ack |',
+    '|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const size of SIZES) {
+    for (const loops of LOOPS) {
+      for (const mode of QOPS) {
+        for (const key of mode === 'None' ? ['-' as const] : KEYS) {
+          const mine = points.filter((p) => p.driver === driver && p.size === size && p.loops === loops && p.mode === mode && p.key === key && p.legs !== undefined);
+          if (mine.length === 0) continue;
+          const leg = (k: keyof Legs) => fmt(median(mine.map((p) => (p.legs as Legs)[k])), 2);
+          lines.push(`| ${sizeLabel(size)} | ${loops} | ${mode} | ${key === '-' ? '' : key} | ${leg('appPut')} | ${leg('producerPut')} | ${leg('gatewayPut')} | ${leg('appGet')} | ${leg('consumerGet')} | ${leg('gatewayLease')} | ${leg('gatewayAck')} |`);
+        }
+      }
+    }
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_REPORT_FROM !== undefined) {
     // Re-renders the tables of an earlier run's BENCH_JSON file.
@@ -462,6 +552,8 @@ async function main(): Promise<void> {
     for (const driver of DRIVERS) {
       console.log('');
       for (const line of table(earlier, driver)) console.log(line);
+      console.log('');
+      for (const line of legsTable(earlier, driver)) console.log(line);
     }
     return;
   }
@@ -523,6 +615,10 @@ async function main(): Promise<void> {
     console.log(driver === 'amqp' ? '### Through RabbitMQ (amqp driver)' : '### Gateway on its memory driver (no broker): the sidecars\' and gateway\'s own cost');
     console.log('');
     for (const line of table(points, driver)) console.log(line);
+    console.log('');
+    console.log('Where the time goes: mean ms of each leg (the sidecars\' and the gateway\'s own request times, from their metrics)');
+    console.log('');
+    for (const line of legsTable(points, driver)) console.log(line);
   }
 }
 
