@@ -20,6 +20,7 @@
 // BENCH_WARMUP_MS (500), BENCH_MEASURE_MS (2000), BENCH_ROUNDS (5), BENCH_RATE (0: unpaced), BENCH_SIDECAR_NODE_OPTIONS and
 // BENCH_GATEWAY_NODE_OPTIONS (extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
 // BENCH_SIDECAR_GATEWAY (JSON merged into the sidecars' `gateway` settings, e.g. `{"connections":1}`),
+// BENCH_CHILD_STDERR / BENCH_CHILD_STDOUT (=1: the children's output on ours, e.g. for --trace-gc),
 // BENCH_JSON (a file for the raw points), BENCH_REPORT_FROM (render the tables of such a file).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -336,7 +337,8 @@ function writePem(file: string, text: string): void {
 /** Spawns `qshield <command> --config FILE` and resolves with its URL once it listens. */
 async function spawnQshield(command: 'gateway' | 'sidecar', configFile: string, nodeFlags: string): Promise<RunningProcess> {
   const flags = nodeFlags.split(' ').filter((f) => f !== '');
-  const child = spawn(process.execPath, [...flags, join(REPO, 'cli/qshield.ts'), command, '--config', configFile], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_CHILD_STDOUT=1: the children's standard output on ours (for --trace-gc and the like).
+  const child = spawn(process.execPath, [...flags, join(REPO, 'cli/qshield.ts'), command, '--config', configFile], { cwd: REPO, stdio: ['ignore', process.env.BENCH_CHILD_STDOUT === '1' ? 'inherit' : 'ignore', 'pipe'] });
   let stderr = '';
   const [url, admin] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start in time:\n${stderr}`)), 60_000);
