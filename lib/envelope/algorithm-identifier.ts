@@ -1,5 +1,5 @@
 // Reads an AlgorithmIdentifier (RFC 5280 4.1.1.2) and tells known algorithms from unknown ones.
-import { DerCursor, TAG, contentOf, decodeOid, oidKey, type DerElement } from './der-reader.ts';
+import { contentOf, decodeOid, DerCursor, oidKey, TAG, type DerElement } from '../der/index.ts';
 import { malformed } from './envelope-error.ts';
 import { oidName, type OidName } from './oids.ts';
 

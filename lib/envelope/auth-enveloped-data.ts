@@ -4,9 +4,8 @@
 import { createCipheriv, createDecipheriv, type KeyObject } from 'node:crypto';
 import { CONTENT_ENCRYPTIONS, CONTENT_KEY_LENGTH, type ContentEncryption } from './algorithms.ts';
 import { readAlgorithm, describe } from './algorithm-identifier.ts';
-import { DerCursor, TAG, bytesOf, contentOf, isOid, readSmallInt, type DerElement } from './der-reader.ts';
-import { encode, node, octets, prim, seq } from './der-writer.ts';
-import { EnvelopeError, malformed } from './envelope-error.ts';
+import { bytesOf, contentOf, DerCursor, encode, headerSize, isEncoding, node, octets, prim, readSmallInt, seq, TAG, writeHeader, type DerElement } from '../der/index.ts';
+import { EnvelopeError, envelopeFault, malformed } from './envelope-error.ts';
 import { OID_DER } from './oids.ts';
 
 export const NONCE_LENGTH = 12;
@@ -16,22 +15,6 @@ const VERSION_0 = Buffer.from([0x02, 0x01, 0x00]);
 const ICV_LEN_16 = Buffer.from([0x02, 0x01, TAG_LENGTH]);
 const GCM_OID: Readonly<Record<ContentEncryption, Buffer>> = { 'aes128-gcm': OID_DER.aes128Gcm, 'aes192-gcm': OID_DER.aes192Gcm, 'aes256-gcm': OID_DER.aes256Gcm };
 const CIPHER: Readonly<Record<ContentEncryption, 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm'>> = { 'aes128-gcm': 'aes-128-gcm', 'aes192-gcm': 'aes-192-gcm', 'aes256-gcm': 'aes-256-gcm' };
-
-function headerSize(length: number): number {
-  return length < 0x80 ? 2 : length < 0x100 ? 3 : length < 0x10000 ? 4 : length < 0x1000000 ? 5 : 6;
-}
-
-function writeHeader(out: Buffer, pos: number, tag: number, length: number): number {
-  out[pos++] = tag;
-  if (length < 0x80) {
-    out[pos++] = length;
-    return pos;
-  }
-  const bytes = headerSize(length) - 2;
-  out[pos++] = 0x80 | bytes;
-  for (let i = bytes - 1; i >= 0; i--) out[pos++] = Math.floor(length / 2 ** (8 * i)) & 0xff;
-  return pos;
-}
 
 /**
  * Encrypts `plaintext` under `cek` with `nonce` and returns ContentInfo { id-ct-authEnvelopedData }.
@@ -109,6 +92,14 @@ export interface AuthEnvelopedView {
  * @throws EnvelopeError MALFORMED for structure faults; STRENGTH_MISMATCH for tags under 16 bytes.
  */
 export function readAuthEnvelopedData(buf: Buffer, wrapper: DerElement): AuthEnvelopedView {
+  try {
+    return readAuthEnvelopedView(buf, wrapper);
+  } catch (err) {
+    throw envelopeFault(err);
+  }
+}
+
+function readAuthEnvelopedView(buf: Buffer, wrapper: DerElement): AuthEnvelopedView {
   const outer = DerCursor.inside(buf, wrapper, 'AuthEnvelopedData wrapper');
   const aedEl = outer.next(TAG.sequence, 'AuthEnvelopedData');
   outer.finish('AuthEnvelopedData wrapper');
@@ -126,11 +117,11 @@ export function readAuthEnvelopedData(buf: Buffer, wrapper: DerElement): AuthEnv
   c.optional(TAG.ctx(2), 'unauthAttrs');
   c.finish('AuthEnvelopedData');
 
-  if (!isOid(buf, contentTypeEl, OID_DER.data)) throw malformed('encrypted content type is not id-data');
+  if (!isEncoding(buf, contentTypeEl, OID_DER.data)) throw malformed('encrypted content type is not id-data');
   if (contentEl === undefined) throw malformed('encryptedContent is missing');
   const a = DerCursor.inside(buf, algEl, 'contentEncryptionAlgorithm');
   const algOid = a.next(TAG.oid, 'contentEncryptionAlgorithm');
-  const encryption = CONTENT_ENCRYPTIONS.find((e) => isOid(buf, algOid, GCM_OID[e]));
+  const encryption = CONTENT_ENCRYPTIONS.find((e) => isEncoding(buf, algOid, GCM_OID[e]));
   if (encryption === undefined) throw malformed(`unsupported content encryption ${describe(readAlgorithm(buf, algEl, 'contentEncryptionAlgorithm'))}`);
   const params = a.next(TAG.sequence, 'GCM parameters');
   a.finish('contentEncryptionAlgorithm');

@@ -4,9 +4,8 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { keyKindOf, type KeyKind } from './algorithms.ts';
 import { factsOf } from '../identity/index.ts';
-import { DerCursor, TAG, bytesOf, readWhole } from './der-reader.ts';
-import { encode, seq } from './der-writer.ts';
-import { EnvelopeError } from './envelope-error.ts';
+import { bytesOf, DerCursor, encode, readWhole, seq, TAG, type DerElement } from '../der/index.ts';
+import { EnvelopeError, envelopeFault } from './envelope-error.ts';
 
 export interface CmsCertificate {
   readonly x509: X509Certificate;
@@ -37,12 +36,18 @@ export interface CmsIdentifiers {
  */
 export function cmsIdentifiers(x509: X509Certificate): CmsIdentifiers {
   const der = x509.raw;
-  const cert = DerCursor.inside(der, readWhole(der, TAG.sequence, 'certificate'), 'certificate');
-  const tbs = DerCursor.inside(der, cert.next(TAG.sequence, 'tbsCertificate'), 'tbsCertificate');
-  tbs.optional(TAG.ctx(0), 'version');
-  const serial = tbs.next(TAG.integer, 'serialNumber');
-  tbs.next(TAG.sequence, 'signature');
-  const issuer = tbs.next(TAG.sequence, 'issuer');
+  let serial: DerElement;
+  let issuer: DerElement;
+  try {
+    const cert = DerCursor.inside(der, readWhole(der, TAG.sequence, 'certificate'), 'certificate');
+    const tbs = DerCursor.inside(der, cert.next(TAG.sequence, 'tbsCertificate'), 'tbsCertificate');
+    tbs.optional(TAG.ctx(0), 'version');
+    serial = tbs.next(TAG.integer, 'serialNumber');
+    tbs.next(TAG.sequence, 'signature');
+    issuer = tbs.next(TAG.sequence, 'issuer');
+  } catch (err) {
+    throw envelopeFault(err);
+  }
   return {
     issuerAndSerial: encode(seq(bytesOf(der, issuer), bytesOf(der, serial))),
     subjectKeyId: factsOf(x509).subjectKeyId,

@@ -4,7 +4,7 @@ import { createSecretKey, randomBytes, type KeyObject, type X509Certificate } fr
 import { AppError } from '../errors/index.ts';
 import { CONTENT_KEY_LENGTH, type ContentEncryption } from './algorithms.ts';
 import { cmsCertificate, type CmsCertificate } from './cms-certificate.ts';
-import { encode, setOf } from './der-writer.ts';
+import { encode, setOf } from '../der/index.ts';
 import { EnvelopeError } from './envelope-error.ts';
 import { MAX_RECIPIENTS } from './limits.ts';
 import { wrapContentKey } from './recipient-info.ts';

@@ -1,8 +1,7 @@
 // The qshield signed attributes that bind a message to where it was put: destination (queue
 // manager and queue) and message id. Their OIDs and ASN.1 are in docs/envelope.md.
 import { isUtf8 } from 'node:buffer';
-import { DerCursor, TAG, contentOf, type DerElement } from './der-reader.ts';
-import { encode, prim, seq, utf8 } from './der-writer.ts';
+import { contentOf, DerCursor, encode, prim, seq, TAG, utf8, type DerElement } from '../der/index.ts';
 import { AppError } from '../errors/index.ts';
 import { malformed } from './envelope-error.ts';
 import { MAX_MESSAGE_ID_BYTES, MAX_NAME_BYTES } from './limits.ts';

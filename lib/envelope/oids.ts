@@ -1,7 +1,7 @@
 // Every object identifier the envelope writes or reads, in dotted form, with its source.
 // qshield's own attributes live under 2.25.<UUID> (ITU-T X.667): an arc anyone may mint without
 // registration and that nobody else will ever use; docs/envelope.md documents it.
-import { oid } from './der-writer.ts';
+import { oid } from '../der/index.ts';
 
 /** The qshield arc: 2.25 + UUID abaf1ca2-4342-49c2-841f-7f1e53bdcdfa as an integer. */
 export const QSHIELD_ARC = '2.25.228207219992711071742205157662068166138';
@@ -75,7 +75,7 @@ const BY_KEY = new Map<string, OidName>(
   Object.entries(OID_DER).map(([name, der]) => [der.subarray(2).toString('latin1'), name as OidName]),
 );
 
-/** The name of a known OID from its key (see der-reader `oidKey`), or undefined. */
+/** The name of a known OID from its key (see lib/der `oidKey`), or undefined. */
 export function oidName(key: string): OidName | undefined {
   return BY_KEY.get(key);
 }

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, type TestIdentity, type TestPki } from '../../test/envelope/pki.ts';
-import { encode, node, prim, seq, type DerPart } from './der-writer.ts';
+import { encode, node, prim, seq, type DerPart } from '../der/index.ts';
 import { EnvelopeError, createKeyring, createSealingContext, createSigner, open, seal, type Keyring } from './index.ts';
 import { OID_DER } from './oids.ts';
 

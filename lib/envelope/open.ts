@@ -7,9 +7,9 @@ import { compileSpiffePattern, type SpiffePattern } from '../identity/index.ts';
 import { CONTENT_ENCRYPTIONS, SIGNATURE_ALGORITHMS, atLeast, schemeOf, type ContentEncryption, type SignatureAlgorithm } from './algorithms.ts';
 import { decryptContent, readAuthEnvelopedData } from './auth-enveloped-data.ts';
 import type { CmsIdentifiers } from './cms-certificate.ts';
-import { DerCursor, TAG, bytesOf, isOid, oidKey, readElement, type DerElement } from './der-reader.ts';
+import { bytesOf, DerCursor, isEncoding, oidKey, readElement, TAG, type DerElement } from '../der/index.ts';
 import type { Destination } from './destination.ts';
-import { EnvelopeError, malformed } from './envelope-error.ts';
+import { EnvelopeError, envelopeFault, malformed } from './envelope-error.ts';
 import type { Keyring } from './keyring.ts';
 import { MAX_ENVELOPE_BYTES, MAX_RECIPIENTS } from './limits.ts';
 import { OID_DER, oidName } from './oids.ts';
@@ -123,11 +123,19 @@ function cmsContentType(bytes: Buffer): DerElement | undefined {
 
 /** A CMS ContentInfo's type and its [0] content, or undefined for bytes that are not CMS at all. */
 export function readContentInfo(bytes: Buffer): { name: string | undefined; wrapper: DerElement } | undefined {
+  try {
+    return readCmsType(bytes);
+  } catch (err) {
+    throw envelopeFault(err);
+  }
+}
+
+function readCmsType(bytes: Buffer): { name: string | undefined; wrapper: DerElement } | undefined {
   const contentInfo = cmsContentType(bytes);
   if (contentInfo === undefined) return undefined;
   const c = DerCursor.inside(bytes, contentInfo, 'ContentInfo');
   const typeEl = c.next(TAG.oid, 'contentType');
-  const name = isOid(bytes, typeEl, OID_DER.authEnvelopedData) ? 'authEnvelopedData' : isOid(bytes, typeEl, OID_DER.signedData) ? 'signedData' : oidName(oidKey(bytes, typeEl, 'contentType'));
+  const name = isEncoding(bytes, typeEl, OID_DER.authEnvelopedData) ? 'authEnvelopedData' : isEncoding(bytes, typeEl, OID_DER.signedData) ? 'signedData' : oidName(oidKey(bytes, typeEl, 'contentType'));
   const wrapper = c.next(TAG.ctx(0), 'content');
   c.finish('ContentInfo');
   return { name, wrapper };

@@ -5,9 +5,8 @@ import { constants, createCipheriv, createDecipheriv, createPublicKey, diffieHel
 import type { DigestName } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
 import type { CmsCertificate } from './cms-certificate.ts';
-import { DerCursor, TAG, bytesOf, contentOf, readSmallInt, type DerElement } from './der-reader.ts';
-import { algorithm, ctx, encode, integer, node, octets, prim, seq, type DerPart } from './der-writer.ts';
-import { EnvelopeError, malformed } from './envelope-error.ts';
+import { algorithm, bytesOf, contentOf, ctx, DerCursor, encode, integer, node, octets, prim, readSmallInt, seq, soleChild, TAG, type DerElement, type DerPart } from '../der/index.ts';
+import { EnvelopeError, envelopeFault, malformed } from './envelope-error.ts';
 import { OID, OID_DER, type OidName } from './oids.ts';
 import { DIGEST_ALGORITHM_ID } from './signature.ts';
 import { x963Kdf } from './x963-kdf.ts';
@@ -98,13 +97,6 @@ export interface UnwrapOptions {
 const HASHES: Partial<Record<OidName, DigestName>> = { sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
 const WEAK_HASHES: ReadonlySet<OidName | undefined> = new Set<OidName | undefined>(['sha1', 'md5', 'sha224']);
 
-function explicitInner(buf: Buffer, el: DerElement, what: string): DerElement {
-  const c = DerCursor.inside(buf, el, what);
-  const inner = c.any(what);
-  c.finish(what);
-  return inner;
-}
-
 function hashOf(buf: Buffer, alg: AlgorithmId, what: string): DigestName | EnvelopeError {
   const h = alg.name === undefined ? undefined : HASHES[alg.name];
   if (h !== undefined && paramsAbsentOrNull(buf, alg)) return h;
@@ -123,9 +115,9 @@ function readOaepParams(buf: Buffer, alg: AlgorithmId): OaepParams | EnvelopeErr
   const sourceEl = c.optional(TAG.ctx(2), 'OAEP pSourceFunc');
   c.finish('RSAES-OAEP parameters');
   if (hashEl === undefined || mgfEl === undefined) return new EnvelopeError('STRENGTH_MISMATCH', 'RSAES-OAEP with the default SHA-1 is refused as too weak');
-  const hash = hashOf(buf, readAlgorithm(buf, explicitInner(buf, hashEl, 'OAEP hashFunc'), 'OAEP hashFunc'), 'OAEP hash');
+  const hash = hashOf(buf, readAlgorithm(buf, soleChild(buf, hashEl, 'OAEP hashFunc'), 'OAEP hashFunc'), 'OAEP hash');
   if (hash instanceof EnvelopeError) return hash;
-  const mgf = readAlgorithm(buf, explicitInner(buf, mgfEl, 'OAEP maskGenFunc'), 'OAEP maskGenFunc');
+  const mgf = readAlgorithm(buf, soleChild(buf, mgfEl, 'OAEP maskGenFunc'), 'OAEP maskGenFunc');
   if (mgf.name !== 'mgf1' || mgf.params === undefined) throw malformed('OAEP maskGenFunc is not MGF1');
   const mgfHash = hashOf(buf, readAlgorithm(buf, mgf.params, 'OAEP MGF1 hash'), 'OAEP MGF1 hash');
   if (mgfHash instanceof EnvelopeError) return mgfHash;
@@ -133,7 +125,7 @@ function readOaepParams(buf: Buffer, alg: AlgorithmId): OaepParams | EnvelopeErr
   if (mgfHash !== hash) throw malformed('OAEP with an MGF1 hash different from the OAEP hash is not supported');
   let label: Buffer | undefined;
   if (sourceEl !== undefined) {
-    const source = readAlgorithm(buf, explicitInner(buf, sourceEl, 'OAEP pSourceFunc'), 'OAEP pSourceFunc');
+    const source = readAlgorithm(buf, soleChild(buf, sourceEl, 'OAEP pSourceFunc'), 'OAEP pSourceFunc');
     if (source.name !== 'pSpecified' || source.params === undefined || source.params.tag !== TAG.octetString) throw malformed('OAEP pSourceFunc is not pSpecified');
     const value = contentOf(buf, source.params);
     label = value.length > 0 ? Buffer.from(value) : undefined;
@@ -203,7 +195,7 @@ const WRAPS: Partial<Record<OidName, number>> = { aes128Wrap: 16, aes192Wrap: 24
 function readKari(buf: Buffer, el: DerElement, room: number): WrappedKey[] {
   const c = DerCursor.inside(buf, el, 'KeyAgreeRecipientInfo');
   if (readSmallInt(buf, c.next(TAG.integer, 'kari version'), 'kari version') !== 3) throw malformed('kari version must be 3');
-  const originator = explicitInner(buf, c.next(TAG.ctx(0), 'kari originator'), 'kari originator');
+  const originator = soleChild(buf, c.next(TAG.ctx(0), 'kari originator'), 'kari originator');
   if (originator.tag !== TAG.ctx(1)) throw malformed('kari originator must be an ephemeral public key (originatorKey)');
   const ok = DerCursor.inside(buf, originator, 'originatorKey');
   const okAlg = readAlgorithm(buf, ok.next(TAG.sequence, 'originatorKey algorithm'), 'originatorKey algorithm');
@@ -215,7 +207,7 @@ function readKari(buf: Buffer, el: DerElement, room: number): WrappedKey[] {
   const point = bits.subarray(1);
   const ukmEl = c.optional(TAG.ctx(1), 'kari ukm');
   const ukm = ukmEl === undefined ? undefined : (() => {
-    const inner = explicitInner(buf, ukmEl, 'kari ukm');
+    const inner = soleChild(buf, ukmEl, 'kari ukm');
     if (inner.tag !== TAG.octetString) throw malformed('kari ukm must be an OCTET STRING');
     return contentOf(buf, inner);
   })();
@@ -277,6 +269,14 @@ function readKari(buf: Buffer, el: DerElement, room: number): WrappedKey[] {
  * @throws EnvelopeError MALFORMED on structure faults or too many recipients.
  */
 export function readRecipientInfos(buf: Buffer, el: DerElement, maxRecipients: number): WrappedKey[] {
+  try {
+    return readEach(buf, el, maxRecipients);
+  } catch (err) {
+    throw envelopeFault(err);
+  }
+}
+
+function readEach(buf: Buffer, el: DerElement, maxRecipients: number): WrappedKey[] {
   const c = DerCursor.inside(buf, el, 'recipientInfos');
   const out: WrappedKey[] = [];
   let count = 0;

@@ -2,7 +2,7 @@
 // AlgorithmIdentifiers that name each scheme in a SignerInfo (RFC 5754, RFC 4056, RFC 8017).
 import { constants, sign, verify, type KeyObject } from 'node:crypto';
 import { DIGEST_LENGTH, schemeOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
-import { algorithm, ctx, integer, seq, NULL } from './der-writer.ts';
+import { algorithm, ctx, integer, NULL, seq } from '../der/index.ts';
 import { OID } from './oids.ts';
 
 /** AlgorithmIdentifier of each digest, parameters absent (RFC 5754 2). */

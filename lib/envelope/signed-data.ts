@@ -4,10 +4,9 @@
 import { hash } from 'node:crypto';
 import { DIGEST_LENGTH, SIGNATURE_ALGORITHMS, signatureAlgorithmOf, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
-import { DerCursor, TAG, bytesOf, contentOf, readSmallInt, readTime, readWhole, type DerElement } from './der-reader.ts';
-import { ctx, encode, node, octets, retag, seq, set, time } from './der-writer.ts';
+import { bytesOf, contentOf, ctx, DerCursor, encode, isEncoding, node, octets, readSmallInt, readTime, readWhole, retag, seq, set, soleChild, TAG, time, type DerElement } from '../der/index.ts';
 import { readDestination, readMessageId, type Destination } from './destination.ts';
-import { EnvelopeError, malformed } from './envelope-error.ts';
+import { EnvelopeError, envelopeFault, malformed } from './envelope-error.ts';
 import { MAX_CERTIFICATES, MAX_SIGNED_ATTRIBUTES } from './limits.ts';
 import { OID_DER, type OidName } from './oids.ts';
 import { DIGEST_ALGORITHM_ID, SIGNATURE_ALGORITHM_ID, signWith } from './signature.ts';
@@ -110,19 +109,11 @@ function weak(alg: AlgorithmId, what: string): EnvelopeError {
   return new EnvelopeError('STRENGTH_MISMATCH', `${what} ${describe(alg)} is refused as too weak`);
 }
 
-/** True when the element's whole encoding equals `der` (a byte loop). */
-function sameBytes(buf: Buffer, el: DerElement, der: Buffer): boolean {
-  const n = el.end - el.start;
-  if (n !== der.length) return false;
-  for (let i = 0; i < n; i++) if (buf[el.start + i] !== der[i]) return false;
-  return true;
-}
-
 const DIGEST_NAMES: readonly DigestName[] = ['sha256', 'sha384', 'sha512'];
 
 function readDigest(buf: Buffer, el: DerElement, what: string): DigestName {
   // Fast path: the exact encodings qshield and OpenSSL write (parameters absent).
-  for (const d of DIGEST_NAMES) if (sameBytes(buf, el, DIGEST_ALGORITHM_ID[d])) return d;
+  for (const d of DIGEST_NAMES) if (isEncoding(buf, el, DIGEST_ALGORITHM_ID[d])) return d;
   const alg = readAlgorithm(buf, el, what);
   const digest = alg.name === undefined ? undefined : DIGESTS[alg.name];
   if (digest !== undefined && paramsAbsentOrNull(buf, alg)) return digest;
@@ -140,19 +131,13 @@ function readPssParams(buf: Buffer, alg: AlgorithmId, digest: DigestName): numbe
   c.finish('RSASSA-PSS parameters');
   // Absent hash or MGF means SHA-1 (RFC 4055 3.1), which is refused.
   if (hashEl === undefined || mgfEl === undefined) throw new EnvelopeError('STRENGTH_MISMATCH', 'RSASSA-PSS with the default SHA-1 hash is refused as too weak');
-  const inner = (el: DerElement, what: string): DerElement => {
-    const cc = DerCursor.inside(buf, el, what);
-    const x = cc.any(what);
-    cc.finish(what);
-    return x;
-  };
-  const hash = readDigest(buf, inner(hashEl, 'PSS hashAlgorithm'), 'PSS hashAlgorithm');
-  const mgf = readAlgorithm(buf, inner(mgfEl, 'PSS maskGenAlgorithm'), 'PSS maskGenAlgorithm');
+  const hash = readDigest(buf, soleChild(buf, hashEl, 'PSS hashAlgorithm'), 'PSS hashAlgorithm');
+  const mgf = readAlgorithm(buf, soleChild(buf, mgfEl, 'PSS maskGenAlgorithm'), 'PSS maskGenAlgorithm');
   if (mgf.name !== 'mgf1' || mgf.params === undefined) throw malformed(`PSS maskGenAlgorithm ${describe(mgf)} is not MGF1`);
   const mgfHash = readDigest(buf, mgf.params, 'PSS MGF1 hash');
   if (hash !== digest || mgfHash !== digest) throw malformed('RSASSA-PSS hashes differ from the digest algorithm');
-  const salt = saltEl === undefined ? 20 : readSmallInt(buf, inner(saltEl, 'PSS saltLength'), 'PSS saltLength');
-  if (trailerEl !== undefined && readSmallInt(buf, inner(trailerEl, 'PSS trailerField'), 'PSS trailerField') !== 1) throw malformed('PSS trailerField must be 1');
+  const salt = saltEl === undefined ? 20 : readSmallInt(buf, soleChild(buf, saltEl, 'PSS saltLength'), 'PSS saltLength');
+  if (trailerEl !== undefined && readSmallInt(buf, soleChild(buf, trailerEl, 'PSS trailerField'), 'PSS trailerField') !== 1) throw malformed('PSS trailerField must be 1');
   if (salt < DIGEST_LENGTH[digest]) throw new EnvelopeError('STRENGTH_MISMATCH', `RSASSA-PSS salt of ${salt} bytes is shorter than the hash`);
   return salt;
 }
@@ -169,7 +154,7 @@ const ECDSA: Partial<Record<OidName, DigestName>> = { ecdsaWithSha256: 'sha256',
 function readSignatureAlgorithm(buf: Buffer, el: DerElement, digest: DigestName): { algorithm: SignatureAlgorithm; saltLength: number | undefined } {
   // Fast path: exactly the identifier qshield writes for an algorithm with this digest.
   for (const candidate of SIGNATURE_ALGORITHMS_BY_DIGEST[digest]) {
-    if (sameBytes(buf, el, SIGNATURE_ALGORITHM_ID[candidate])) {
+    if (isEncoding(buf, el, SIGNATURE_ALGORITHM_ID[candidate])) {
       return { algorithm: candidate, saltLength: candidate.startsWith('rsa-pss') ? DIGEST_LENGTH[digest] : undefined };
     }
   }
@@ -226,7 +211,7 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
     const typeEl = attr.next(TAG.oid, 'attribute type');
     const valuesEl = attr.next(TAG.set, 'attribute values');
     attr.finish('attribute');
-    const name = KNOWN_ATTRIBUTES.find((a) => sameBytes(buf, typeEl, OID_DER[a]));
+    const name = KNOWN_ATTRIBUTES.find((a) => isEncoding(buf, typeEl, OID_DER[a]));
     const bit = name === undefined ? 0 : (ATTRIBUTE_BITS[name] ?? 0);
     if (bit === 0) continue; // attributes qshield does not read are left to their owners
     // RFC 5652 11: these attribute types appear once and hold exactly one value.
@@ -238,7 +223,7 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
     switch (name) {
       case 'contentType':
         if (value.tag !== TAG.oid) throw malformed('contentType: expected an object identifier');
-        out.contentIsData = sameBytes(buf, value, OID_DER.data);
+        out.contentIsData = isEncoding(buf, value, OID_DER.data);
         break;
       case 'messageDigest':
         if (value.tag !== TAG.octetString) throw malformed('messageDigest: expected OCTET STRING');
@@ -259,6 +244,14 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
  * for algorithms refused as weak.
  */
 export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView {
+  try {
+    return readSignedDataView(buf, wrapper);
+  } catch (err) {
+    throw envelopeFault(err);
+  }
+}
+
+function readSignedDataView(buf: Buffer, wrapper: DerElement): SignedDataView {
   const outer = DerCursor.inside(buf, wrapper, 'SignedData wrapper');
   const sdEl = outer.next(TAG.sequence, 'SignedData');
   outer.finish('SignedData wrapper');
@@ -268,7 +261,7 @@ export function readSignedData(buf: Buffer, wrapper: DerElement): SignedDataView
   sd.next(TAG.set, 'digestAlgorithms');
 
   const eci = DerCursor.inside(buf, sd.next(TAG.sequence, 'encapContentInfo'), 'encapContentInfo');
-  if (!sameBytes(buf, eci.next(TAG.oid, 'eContentType'), OID_DER.data)) throw malformed('encapsulated content type is not id-data');
+  if (!isEncoding(buf, eci.next(TAG.oid, 'eContentType'), OID_DER.data)) throw malformed('encapsulated content type is not id-data');
   const eContentWrap = eci.optional(TAG.ctx(0), 'eContent');
   eci.finish('encapContentInfo');
   if (eContentWrap === undefined) throw malformed('detached content is not supported: the content must be encapsulated');
@@ -332,12 +325,16 @@ const NO_CERTIFICATES = Buffer.alloc(0);
 export function readCertificates(field: Buffer): Buffer[] {
   const certificates: Buffer[] = [];
   if (field.length === 0) return certificates;
-  const cc = DerCursor.inside(field, readWhole(field, TAG.ctx(0), 'certificates'), 'certificates');
-  while (!cc.done) {
-    const cert = cc.any('certificate');
-    if (cert.tag !== TAG.sequence) continue;
-    if (certificates.length >= MAX_CERTIFICATES) throw malformed(`more than ${MAX_CERTIFICATES} certificates`);
-    certificates.push(bytesOf(field, cert));
+  try {
+    const cc = DerCursor.inside(field, readWhole(field, TAG.ctx(0), 'certificates'), 'certificates');
+    while (!cc.done) {
+      const cert = cc.any('certificate');
+      if (cert.tag !== TAG.sequence) continue;
+      if (certificates.length >= MAX_CERTIFICATES) throw malformed(`more than ${MAX_CERTIFICATES} certificates`);
+      certificates.push(bytesOf(field, cert));
+    }
+  } catch (err) {
+    throw envelopeFault(err);
   }
   return certificates;
 }

@@ -5,8 +5,7 @@ import { createPublicKey, type KeyObject, type X509Certificate } from 'node:cryp
 import { AppError } from '../errors/index.ts';
 import { defaultSignatureAlgorithm, schemeOf, SIGNATURE_ALGORITHMS, type DigestName, type SignatureAlgorithm } from './algorithms.ts';
 import { cmsCertificate, type CmsCertificate } from './cms-certificate.ts';
-import { encode, node } from './der-writer.ts';
-import { TAG } from './der-reader.ts';
+import { encode, node, TAG } from '../der/index.ts';
 import { MAX_CERTIFICATES } from './limits.ts';
 import { DIGEST_ALGORITHM_ID } from './signature.ts';
 import { signerConstants } from './signed-data.ts';

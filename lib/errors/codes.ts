@@ -2,6 +2,7 @@
 // docs/errors.md documents each code; codes.test.ts keeps the two in step.
 import { BROKER_CODES } from './codes/broker.ts';
 import { CORE_CODES } from './codes/core.ts';
+import { DEMO_CODES } from './codes/demo.ts';
 import { ENVELOPE_CODES } from './codes/envelope.ts';
 import { GATEWAY_CODES } from './codes/gateway.ts';
 import { IDENTITY_CODES } from './codes/identity.ts';
@@ -21,6 +22,7 @@ export const ERROR_CODES = {
   ...GATEWAY_CODES,
   ...OBSERVABILITY_CODES,
   ...WORKLOAD_CODES,
+  ...DEMO_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,7 +6,7 @@ import { CertificationRequest } from '@peculiar/asn1-csr';
 import { AppError } from '../errors/index.ts';
 import { testKeyPair } from '../../test/pki/index.ts';
 import { createCsr, csrToPem, verifyCsr } from './csr.ts';
-import { bitString, encode, seq, smallInteger, TAG, ctx } from './der.ts';
+import { bitString, encode, integer, node, prim, seq, TAG } from '../der/index.ts';
 import { keysMatch } from './keys.ts';
 import { encodeName, signatureAlgorithmFor, spkiDer } from './x509-builder.ts';
 
@@ -39,15 +39,15 @@ describe('createCsr / verifyCsr', () => {
 
   it('refuses a CSR whose signature was made by another key', () => {
     const other = testKeyPair().privateKey;
-    const info = seq(smallInteger(0), encodeName([]), spkiDer(testKeyPair().publicKey), encode(ctx(0, true)));
-    const forged = seq(info, signatureAlgorithmFor(other), bitString(sign('sha256', info, other)));
+    const info = encode(seq(integer(0), encodeName([]), spkiDer(testKeyPair().publicKey), node(TAG.ctx(0), [])));
+    const forged = encode(seq(info, signatureAlgorithmFor(other), bitString(sign('sha256', info, other))));
     expect(outcome(() => verifyCsr(forged))).toBe('ERR_CSR_SIGNATURE_INVALID');
   });
 
   it('refuses a CSR signed with an algorithm it does not support', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    const info = seq(smallInteger(0), encodeName([]), spkiDer(publicKey), encode(ctx(0, true)));
-    const ed = seq(info, seq(encode(TAG.oid, Buffer.from([0x2b, 0x65, 0x70]))), bitString(sign(null, info, privateKey)));
+    const info = encode(seq(integer(0), encodeName([]), spkiDer(publicKey), node(TAG.ctx(0), [])));
+    const ed = encode(seq(info, seq(prim(TAG.oid, Buffer.from([0x2b, 0x65, 0x70]))), bitString(sign(null, info, privateKey))));
     let err: unknown;
     try {
       verifyCsr(ed);
@@ -60,8 +60,8 @@ describe('createCsr / verifyCsr', () => {
 
   it('refuses a CSR for an unsupported key even when its signature is fine', () => {
     const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-    const info = seq(smallInteger(0), encodeName([]), spkiDer(p384.publicKey), encode(ctx(0, true)));
-    const csr = seq(info, signatureAlgorithmFor(p384.privateKey), bitString(sign('sha256', info, p384.privateKey)));
+    const info = encode(seq(integer(0), encodeName([]), spkiDer(p384.publicKey), node(TAG.ctx(0), [])));
+    const csr = encode(seq(info, signatureAlgorithmFor(p384.privateKey), bitString(sign('sha256', info, p384.privateKey))));
     expect(outcome(() => verifyCsr(csr))).toBe('ERR_KEY_UNSUPPORTED');
   });
 

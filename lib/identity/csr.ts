@@ -2,7 +2,7 @@
 // only its public key kept — never the names it asks for) and making one for a workload key.
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { AppError, hasCode } from '../errors/index.ts';
-import { DerError, TAG, children, ctx, encode, expectTag, readBitString, readOid, readSmallInteger, readTop, seq, smallInteger, whole, type Tlv } from './der.ts';
+import { DerError, TAG, asBuffer, bitString, bytesOf, children, encode, expectTag, integer, node, readBitString, readOid, readSmallInt, readWhole, seq, type DerElement } from '../der/index.ts';
 import { keyTypeOfSpki, type KeyType } from './keys.ts';
 import { SIGNATURE_ALGORITHMS } from './oids.ts';
 import { decodePem, encodePem } from './pem.ts';
@@ -24,7 +24,7 @@ function malformed(reason: string, message: string, cause?: unknown): AppError {
 }
 
 function toDer(input: string | Uint8Array): Buffer {
-  if (typeof input !== 'string') return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (typeof input !== 'string') return asBuffer(input);
   const [block] = decodePem(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
   return (block as { der: Buffer }).der;
 }
@@ -39,24 +39,24 @@ function toDer(input: string | Uint8Array): Buffer {
 export function verifyCsr(input: string | Uint8Array): VerifiedCsr {
   const der = toDer(input);
   if (der.length > MAX_CSR_BYTES) throw malformed('too-large', `larger than ${MAX_CSR_BYTES} bytes`);
-  let info: Tlv, spki: Tlv, algorithm: string, signature: Uint8Array, algParams: Tlv | undefined;
+  let info: DerElement, spki: DerElement, algorithm: string, signature: Uint8Array, algParams: DerElement | undefined;
   try {
-    const [infoTlv, algTlv, sigTlv, extra] = children(der, readTop(der, TAG.sequence));
-    if (!infoTlv || !algTlv || !sigTlv || extra) throw new DerError('a CSR has exactly three parts');
-    info = expectTag(infoTlv, TAG.sequence);
-    const [version, subject, spkiTlv, attributes, more] = children(der, info);
-    if (!version || !subject || !spkiTlv || !attributes || more) throw new DerError('CertificationRequestInfo has four parts');
-    if (readSmallInteger(der, version) !== 0) throw new DerError('unknown CSR version');
-    expectTag(subject, TAG.sequence);
-    spki = expectTag(spkiTlv, TAG.sequence);
-    expectTag(attributes, ctx(0, true));
-    children(der, attributes);
-    const [algOid, params, extraParam] = children(der, expectTag(algTlv, TAG.sequence));
-    if (!algOid || extraParam) throw new DerError('bad signature algorithm');
-    algorithm = readOid(der, algOid);
+    const [infoEl, algEl, sigEl, extra] = children(der, readWhole(der, TAG.sequence, 'CertificationRequest'), 'CertificationRequest');
+    if (!infoEl || !algEl || !sigEl || extra) throw new DerError('CertificationRequest: a CSR has exactly three parts');
+    info = expectTag(infoEl, TAG.sequence, 'CertificationRequestInfo');
+    const [version, subject, spkiEl, attributes, more] = children(der, info, 'CertificationRequestInfo');
+    if (!version || !subject || !spkiEl || !attributes || more) throw new DerError('CertificationRequestInfo: has four parts');
+    if (readSmallInt(der, version, 'version') !== 0) throw new DerError('version: unknown CSR version');
+    expectTag(subject, TAG.sequence, 'subject');
+    spki = expectTag(spkiEl, TAG.sequence, 'subjectPKInfo');
+    expectTag(attributes, TAG.ctx(0), 'attributes');
+    children(der, attributes, 'attributes');
+    const [algOid, params, extraParam] = children(der, expectTag(algEl, TAG.sequence, 'signatureAlgorithm'), 'signatureAlgorithm');
+    if (!algOid || extraParam) throw new DerError('signatureAlgorithm: bad signature algorithm');
+    algorithm = readOid(der, algOid, 'signatureAlgorithm');
     algParams = params;
-    const bits = readBitString(der, sigTlv);
-    if (bits.unusedBits !== 0) throw new DerError('signature has unused bits');
+    const bits = readBitString(der, sigEl, 'signature');
+    if (bits.unusedBits !== 0) throw new DerError('signature: has unused bits');
     signature = bits.bytes;
   } catch (err) {
     if (err instanceof AppError) throw err;
@@ -67,7 +67,7 @@ export function verifyCsr(input: string | Uint8Array): VerifiedCsr {
   if (algParams && !(alg.key === 'rsa' && algParams.tag === TAG.null && algParams.end === algParams.valueStart)) {
     throw malformed('signature-algorithm', 'unexpected signature algorithm parameters');
   }
-  const spkiBytes = Buffer.from(whole(der, spki));
+  const spkiBytes = Buffer.from(bytesOf(der, spki));
   let keyType: KeyType;
   try {
     keyType = keyTypeOfSpki(spkiBytes);
@@ -84,7 +84,7 @@ export function verifyCsr(input: string | Uint8Array): VerifiedCsr {
   if (publicKey.asymmetricKeyType !== alg.key) throw new AppError('ERR_CSR_SIGNATURE_INVALID', 'the CSR signature algorithm does not fit its key');
   let ok: boolean;
   try {
-    ok = verify(alg.hash, whole(der, info), publicKey, signature);
+    ok = verify(alg.hash, bytesOf(der, info), publicKey, signature);
   } catch {
     ok = false; // a signature that is not even DER fails like a wrong one
   }
@@ -99,9 +99,9 @@ export function verifyCsr(input: string | Uint8Array): VerifiedCsr {
  */
 export function createCsr(privateKey: KeyObject): Buffer {
   const publicKey = createPublicKey(privateKey);
-  const info = seq(smallInteger(0), encodeName([]), spkiDer(publicKey), encode(ctx(0, true)));
+  const info = encode(seq(integer(0), encodeName([]), spkiDer(publicKey), node(TAG.ctx(0), [])));
   const algorithm = signatureAlgorithmFor(privateKey);
-  return seq(info, algorithm, encode(TAG.bitString, Uint8Array.of(0), sign('sha256', info, privateKey)));
+  return encode(seq(info, algorithm, bitString(sign('sha256', info, privateKey))));
 }
 
 export function csrToPem(der: Uint8Array): string {

@@ -3,7 +3,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCb, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { AppError } from '../errors/index.ts';
-import { DerError, TAG, children, expectTag, readBitString, readOid, readTlv, readTop, value } from './der.ts';
+import { DerError, TAG, asBuffer, children, contentOf, expectTag, readBitString, readElement, readOid, readWhole } from '../der/index.ts';
 
 const generate = promisify(generateKeyPairCb);
 
@@ -58,18 +58,22 @@ const RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
  * @throws AppError ERR_KEY_UNSUPPORTED for other algorithms, curves or sizes; ERR_KEY_INVALID
  *   when the DER is not an SPKI.
  */
-export function keyTypeOfSpki(spki: Uint8Array): KeyType {
+export function keyTypeOfSpki(input: Uint8Array): KeyType {
   let algorithm: string, parameter: string | undefined, modulusBits = 0;
   try {
-    const [alg, bits] = children(spki, readTop(spki, TAG.sequence));
-    if (!alg || !bits) throw new DerError('SPKI has two parts');
-    const [algOid, params] = children(spki, expectTag(alg, TAG.sequence));
-    algorithm = readOid(spki, algOid ?? expectTag(alg, TAG.oid));
-    parameter = params?.tag === TAG.oid ? readOid(spki, params) : undefined;
+    const spki = asBuffer(input);
+    const [alg, bits] = children(spki, readWhole(spki, TAG.sequence, 'SubjectPublicKeyInfo'), 'SubjectPublicKeyInfo');
+    if (!alg || !bits) throw new DerError('SubjectPublicKeyInfo: has two parts');
+    const [algOid, params] = children(spki, expectTag(alg, TAG.sequence, 'algorithm'), 'algorithm');
+    if (!algOid) throw new DerError('algorithm: empty');
+    algorithm = readOid(spki, algOid, 'algorithm');
+    parameter = params?.tag === TAG.oid ? readOid(spki, params, 'algorithm parameters') : undefined;
     if (algorithm === RSA_ENCRYPTION) {
-      const key = readBitString(spki, bits).bytes;
-      const [n] = children(key, expectTag(readTlv(key, 0), TAG.sequence));
-      const modulus = value(key, expectTag(n ?? readTlv(key, 0), TAG.integer));
+      const key = readBitString(spki, bits, 'subjectPublicKey').bytes;
+      const rsaKey = expectTag(readElement(key, 0, key.length, 'RSAPublicKey'), TAG.sequence, 'RSAPublicKey');
+      const [n] = children(key, rsaKey, 'RSAPublicKey');
+      if (!n) throw new DerError('RSAPublicKey: empty');
+      const modulus = contentOf(key, expectTag(n, TAG.integer, 'RSA modulus'));
       let i = 0;
       while (i < modulus.length && modulus[i] === 0) i++;
       modulusBits = (modulus.length - i) * 8;

@@ -1,7 +1,7 @@
 // Builds and signs X.509 v3 certificates in DER: the one place certificates are made, for the
 // CA (roots, intermediates, SVIDs) and for tests that need certificates breaking a rule.
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
-import { NULL, TRUE, bitString, children, encode, explicit, octetString, oid, readTop, seq, set, smallInteger, time, unsignedInteger, utf8, value, TAG, ctx } from './der.ts';
+import { DerError, NULL, TAG, TRUE, asBuffer, bitString, children, contentOf, ctx, encode, integer, node, octets, oid, prim, readWhole, seq, set, time, unsignedInteger, utf8, type DerPart } from '../der/index.ts';
 import { KEY_USAGE_BITS, OID, type KeyUsage } from './oids.ts';
 
 /** One attribute of a distinguished name, e.g. `['CN', 'checkout']`. */
@@ -38,7 +38,7 @@ const NAME_OIDS = { CN: OID.commonName, O: OID.organization, OU: OID.organizatio
 
 /** DER of a distinguished name, one attribute per RDN, in order. */
 export function encodeName(attributes: readonly NameAttribute[]): Buffer {
-  return seq(...attributes.map(([type, text]) => set(seq(oid(NAME_OIDS[type]), utf8(text)))));
+  return encode(seq(...attributes.map(([type, text]) => set(seq(oid(NAME_OIDS[type]), utf8(text))))));
 }
 
 /** A fresh serial number: 128 random bits (RFC 5280 allows up to 20 octets). */
@@ -58,13 +58,13 @@ export function spkiDer(publicKey: KeyObject): Buffer {
  * (RFC 7093 §2, method 1). Takes the key or its SPKI DER.
  */
 export function keyIdentifier(publicKey: KeyObject | Uint8Array): Buffer {
-  const spki = publicKey instanceof Uint8Array ? publicKey : spkiDer(publicKey);
-  const [, bits] = children(spki, readTop(spki, TAG.sequence));
+  const spki = publicKey instanceof Uint8Array ? asBuffer(publicKey) : spkiDer(publicKey);
+  const [, bits] = children(spki, readWhole(spki, TAG.sequence, 'SubjectPublicKeyInfo'), 'SubjectPublicKeyInfo');
   if (!bits) throw new Error('SPKI without a public key');
-  return createHash('sha256').update(value(spki, bits).subarray(1)).digest().subarray(0, 20);
+  return createHash('sha256').update(contentOf(spki, bits).subarray(1)).digest().subarray(0, 20);
 }
 
-function keyUsageBits(usages: readonly KeyUsage[]): Buffer {
+function keyUsageBits(usages: readonly KeyUsage[]): DerPart {
   const highest = Math.max(...usages.map((u) => KEY_USAGE_BITS[u]));
   const bytes = new Uint8Array((highest >> 3) + 1);
   for (const usage of usages) {
@@ -75,14 +75,22 @@ function keyUsageBits(usages: readonly KeyUsage[]): Buffer {
   return bitString(bytes, 7 - (highest & 7));
 }
 
-function extension(id: string, critical: boolean, inner: Uint8Array): Buffer {
-  return critical ? seq(oid(id), TRUE, octetString(inner)) : seq(oid(id), octetString(inner));
+function extension(id: string, critical: boolean, inner: DerPart): DerPart {
+  const value = node(TAG.octetString, [inner]); // the value is the DER of `inner`, encoded in place
+  return critical ? seq(oid(id), TRUE, value) : seq(oid(id), value);
+}
+
+/** A validity time: UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 4.1.2.5). */
+function validityTime(date: Date): DerPart {
+  const year = date.getUTCFullYear();
+  if (year < 1950 || year > 9999) throw new DerError(`year ${year} cannot be encoded in a certificate`);
+  return time(date);
 }
 
 /** The signature algorithm an issuer key signs with: ECDSA or RSA PKCS#1 v1.5, SHA-256. */
 export function signatureAlgorithmFor(signer: KeyObject): Buffer {
-  if (signer.asymmetricKeyType === 'ec') return seq(oid(OID.ecdsaWithSha256));
-  if (signer.asymmetricKeyType === 'rsa') return seq(oid(OID.sha256WithRsa), NULL);
+  if (signer.asymmetricKeyType === 'ec') return encode(seq(oid(OID.ecdsaWithSha256)));
+  if (signer.asymmetricKeyType === 'rsa') return encode(seq(oid(OID.sha256WithRsa), NULL));
   throw new Error(`cannot sign with a ${signer.asymmetricKeyType} key`);
 }
 
@@ -90,35 +98,35 @@ export function signatureAlgorithmFor(signer: KeyObject): Buffer {
 export function buildCertificate(spec: CertificateSpec, signer: KeyObject): Buffer {
   const subjectDer = encodeName(spec.subject);
   const spki = spec.publicKey instanceof Uint8Array ? spec.publicKey : spkiDer(spec.publicKey);
-  const extensions: Buffer[] = [];
+  const extensions: DerPart[] = [];
   if (spec.basicConstraints) {
     const { ca, pathLen } = spec.basicConstraints;
-    const inner = ca ? seq(TRUE, ...(pathLen === undefined ? [] : [smallInteger(pathLen)])) : seq();
+    const inner = ca ? seq(TRUE, ...(pathLen === undefined ? [] : [integer(pathLen)])) : seq();
     extensions.push(extension(OID.basicConstraints, true, inner));
   }
   if (spec.keyUsage.length > 0) extensions.push(extension(OID.keyUsage, spec.keyUsageCritical ?? true, keyUsageBits(spec.keyUsage)));
   if (spec.extKeyUsage) extensions.push(extension(OID.extKeyUsage, false, seq(...spec.extKeyUsage.map(oid))));
-  if (spec.subjectKeyId ?? true) extensions.push(extension(OID.subjectKeyIdentifier, false, octetString(keyIdentifier(spki))));
-  if (spec.authorityKeyId) extensions.push(extension(OID.authorityKeyIdentifier, false, seq(encode(ctx(0, false), spec.authorityKeyId))));
+  if (spec.subjectKeyId ?? true) extensions.push(extension(OID.subjectKeyIdentifier, false, octets(keyIdentifier(spki))));
+  if (spec.authorityKeyId) extensions.push(extension(OID.authorityKeyIdentifier, false, seq(prim(TAG.ctxPrim(0), spec.authorityKeyId))));
   const sans = [
-    ...(spec.uris ?? []).map((uri) => encode(ctx(6, false), Buffer.from(uri, 'ascii'))),
-    ...(spec.dnsNames ?? []).map((dns) => encode(ctx(2, false), Buffer.from(dns, 'ascii'))),
+    ...(spec.uris ?? []).map((uri) => prim(TAG.ctxPrim(6), Buffer.from(uri, 'ascii'))),
+    ...(spec.dnsNames ?? []).map((dns) => prim(TAG.ctxPrim(2), Buffer.from(dns, 'ascii'))),
   ];
   // RFC 5280 §4.2.1.6: with an empty subject the SAN extension must be critical.
   if (sans.length > 0) extensions.push(extension(OID.subjectAltName, spec.subject.length === 0, seq(...sans)));
   for (const extra of spec.extraExtensions ?? []) extensions.push(extension(extra.oid, extra.critical, extra.value));
 
   const algorithm = signatureAlgorithmFor(signer);
-  const tbs = seq(
-    explicit(0, smallInteger(2)),
+  const tbs = encode(seq(
+    ctx(0, integer(2)),
     unsignedInteger(spec.serialNumber ?? randomSerial()),
     algorithm,
-    spec.issuerDer ? Buffer.from(spec.issuerDer) : subjectDer,
-    seq(time(spec.notBefore), time(spec.notAfter)),
+    spec.issuerDer ?? subjectDer,
+    seq(validityTime(spec.notBefore), validityTime(spec.notAfter)),
     subjectDer,
     spki,
-    ...(extensions.length > 0 ? [explicit(3, seq(...extensions))] : []),
-  );
+    ...(extensions.length > 0 ? [ctx(3, seq(...extensions))] : []),
+  ));
   const signature = sign('sha256', tbs, signer);
-  return seq(tbs, algorithm, bitString(signature));
+  return encode(seq(tbs, algorithm, bitString(signature)));
 }

@@ -1,7 +1,7 @@
 // Reads what SVID validation needs from a certificate's DER that node:crypto's X509Certificate
 // does not expose: basic constraints with path length, key usage bits, criticality, SANs by
 // kind, key identifiers, raw names. Strict: a duplicate extension or a bad encoding throws.
-import { DerError, TAG, children, ctx, expectTag, readBitString, readBoolean, readOid, readSmallInteger, readTlv, readTop, value, whole, type Tlv } from './der.ts';
+import { DerError, TAG, asBuffer, bytesOf, children, contentOf, expectTag, readBitString, readBoolean, readElement, readOid, readSmallInt, readWhole, type DerElement } from '../der/index.ts';
 import { KEY_USAGE_BITS, OID, type KeyUsage } from './oids.ts';
 
 export interface CertificateFacts {
@@ -27,8 +27,8 @@ export interface CertificateFacts {
 
 const KEY_USAGE_BY_BIT = Object.entries(KEY_USAGE_BITS).map(([name]) => name as KeyUsage);
 
-function decodeKeyUsage(buf: Uint8Array, tlv: Tlv): Set<KeyUsage> {
-  const { bytes, unusedBits } = readBitString(buf, tlv);
+function decodeKeyUsage(buf: Buffer, el: DerElement): Set<KeyUsage> {
+  const { bytes, unusedBits } = readBitString(buf, el, 'key usage');
   const usages = new Set<KeyUsage>();
   const bits = bytes.length * 8 - unusedBits;
   for (let bit = 0; bit < bits && bit < KEY_USAGE_BY_BIT.length; bit++) {
@@ -37,80 +37,82 @@ function decodeKeyUsage(buf: Uint8Array, tlv: Tlv): Set<KeyUsage> {
   return usages;
 }
 
-function ascii(bytes: Uint8Array): string {
-  for (const b of bytes) if (b > 0x7e || b < 0x20) throw new DerError('non-printable character in an IA5String name');
-  return Buffer.from(bytes).toString('latin1');
+function ascii(bytes: Buffer): string {
+  for (const b of bytes) if (b > 0x7e || b < 0x20) throw new DerError('subject alternative name: non-printable character in an IA5String name');
+  return bytes.toString('latin1');
 }
 
 /**
  * Reads the facts of one DER certificate.
  * @throws DerError when the certificate is not well-formed DER of the expected shape.
  */
-export function readCertificateFacts(der: Uint8Array): CertificateFacts {
-  const cert = readTop(der, TAG.sequence);
-  const [tbs, sigAlg] = children(der, cert);
-  if (!tbs || !sigAlg) throw new DerError('a certificate has three parts');
-  const tbsParts = children(der, expectTag(tbs, TAG.sequence));
+export function readCertificateFacts(input: Uint8Array): CertificateFacts {
+  const der = asBuffer(input);
+  const cert = readWhole(der, TAG.sequence, 'certificate');
+  const [tbs, sigAlg] = children(der, cert, 'certificate');
+  if (!tbs || !sigAlg) throw new DerError('certificate: a certificate has three parts');
+  const tbsParts = children(der, expectTag(tbs, TAG.sequence, 'tbsCertificate'), 'tbsCertificate');
   let i = 0;
   let version = 1;
-  if (tbsParts[0]?.tag === ctx(0, true)) {
-    const [v] = children(der, tbsParts[0]);
-    if (!v) throw new DerError('empty version');
-    version = readSmallInteger(der, v) + 1;
+  if (tbsParts[0]?.tag === TAG.ctx(0)) {
+    const [v] = children(der, tbsParts[0], 'version');
+    if (!v) throw new DerError('version: empty');
+    version = readSmallInt(der, v, 'version') + 1;
     i = 1;
   }
   const [, , issuer, , subject] = tbsParts.slice(i);
-  if (!issuer || !subject) throw new DerError('truncated TBS certificate');
-  const [sigAlgOid] = children(der, expectTag(sigAlg, TAG.sequence));
-  if (!sigAlgOid) throw new DerError('empty signature algorithm');
+  if (!issuer || !subject) throw new DerError('tbsCertificate: truncated');
+  const [sigAlgOid] = children(der, expectTag(sigAlg, TAG.sequence, 'signatureAlgorithm'), 'signatureAlgorithm');
+  if (!sigAlgOid) throw new DerError('signatureAlgorithm: empty');
 
   const facts: {
     -readonly [K in keyof CertificateFacts]: CertificateFacts[K]
   } = {
     version,
-    issuerDer: Buffer.from(whole(der, expectTag(issuer, TAG.sequence))),
-    subjectDer: Buffer.from(whole(der, expectTag(subject, TAG.sequence))),
-    signatureAlgorithm: readOid(der, sigAlgOid),
+    issuerDer: Buffer.from(bytesOf(der, expectTag(issuer, TAG.sequence, 'issuer'))),
+    subjectDer: Buffer.from(bytesOf(der, expectTag(subject, TAG.sequence, 'subject'))),
+    signatureAlgorithm: readOid(der, sigAlgOid, 'signatureAlgorithm'),
     uris: [],
     dnsNames: [],
     otherNames: 0,
     unknownCritical: [],
   };
-  const extsTlv = tbsParts.slice(i + 6).find((t) => t.tag === ctx(3, true));
-  if (!extsTlv) return facts;
-  const [extsSeq] = children(der, extsTlv);
-  if (!extsSeq) throw new DerError('empty extensions');
+  const extsEl = tbsParts.slice(i + 6).find((t) => t.tag === TAG.ctx(3));
+  if (!extsEl) return facts;
+  const [extsSeq] = children(der, extsEl, 'extensions');
+  if (!extsSeq) throw new DerError('extensions: empty');
   const seen = new Set<string>();
   const uris: string[] = [];
   const dnsNames: string[] = [];
   const unknownCritical: string[] = [];
-  for (const ext of children(der, expectTag(extsSeq, TAG.sequence))) {
-    const parts = children(der, expectTag(ext, TAG.sequence));
-    const id = readOid(der, parts[0] as Tlv);
-    if (seen.has(id)) throw new DerError(`extension ${id} appears twice`);
+  for (const ext of children(der, expectTag(extsSeq, TAG.sequence, 'extensions'), 'extensions')) {
+    const parts = children(der, expectTag(ext, TAG.sequence, 'extension'), 'extension');
+    if (!parts[0]) throw new DerError('extension: empty');
+    const id = readOid(der, parts[0], 'extension id');
+    const what = `extension ${id}`;
+    if (seen.has(id)) throw new DerError(`${what}: appears twice`);
     seen.add(id);
     let critical = false;
-    let valueTlv = parts[1];
-    if (valueTlv?.tag === TAG.boolean) {
-      critical = readBoolean(der, valueTlv);
-      valueTlv = parts[2];
+    let valueEl = parts[1];
+    if (valueEl?.tag === TAG.boolean) {
+      critical = readBoolean(der, valueEl, `${what} critical`);
+      valueEl = parts[2];
     }
-    if (!valueTlv) throw new DerError(`extension ${id} has no value`);
-    const octets = value(der, expectTag(valueTlv, TAG.octetString));
-    const base = valueTlv.valueStart;
+    if (!valueEl) throw new DerError(`${what}: has no value`);
+    expectTag(valueEl, TAG.octetString, what);
     // Parse the inner value in place: offsets stay relative to `der`.
-    const inner = readTlv(der, base, valueTlv.end);
-    if (inner.end !== valueTlv.end || octets.length === 0) throw new DerError(`extension ${id}: trailing bytes`);
+    const inner = readElement(der, valueEl.valueStart, valueEl.end, what);
+    if (inner.end !== valueEl.end) throw new DerError(`${what}: trailing bytes`);
     switch (id) {
       case OID.basicConstraints: {
-        const items = children(der, expectTag(inner, TAG.sequence));
+        const items = children(der, expectTag(inner, TAG.sequence, what), what);
         let ca = false;
         let next = 0;
         if (items[0]?.tag === TAG.boolean) {
-          ca = readBoolean(der, items[0]);
+          ca = readBoolean(der, items[0], `${what} cA`);
           next = 1;
         }
-        const pathLen = items[next] ? readSmallInteger(der, items[next] as Tlv) : undefined;
+        const pathLen = items[next] ? readSmallInt(der, items[next] as DerElement, `${what} pathLenConstraint`) : undefined;
         facts.basicConstraints = pathLen === undefined ? { ca, critical } : { ca, pathLen, critical };
         break;
       }
@@ -118,21 +120,21 @@ export function readCertificateFacts(der: Uint8Array): CertificateFacts {
         facts.keyUsage = { usages: decodeKeyUsage(der, inner), critical };
         break;
       case OID.extKeyUsage:
-        facts.extKeyUsage = children(der, expectTag(inner, TAG.sequence)).map((t) => readOid(der, t));
+        facts.extKeyUsage = children(der, expectTag(inner, TAG.sequence, what), what).map((t) => readOid(der, t, `${what} purpose`));
         break;
       case OID.subjectAltName:
-        for (const name of children(der, expectTag(inner, TAG.sequence))) {
-          if (name.tag === ctx(6, false)) uris.push(ascii(value(der, name)));
-          else if (name.tag === ctx(2, false)) dnsNames.push(ascii(value(der, name)));
+        for (const name of children(der, expectTag(inner, TAG.sequence, what), what)) {
+          if (name.tag === TAG.ctxPrim(6)) uris.push(ascii(contentOf(der, name)));
+          else if (name.tag === TAG.ctxPrim(2)) dnsNames.push(ascii(contentOf(der, name)));
           else facts.otherNames += 1;
         }
         break;
       case OID.subjectKeyIdentifier:
-        facts.subjectKeyId = Buffer.from(value(der, expectTag(inner, TAG.octetString)));
+        facts.subjectKeyId = Buffer.from(contentOf(der, expectTag(inner, TAG.octetString, what)));
         break;
       case OID.authorityKeyIdentifier: {
-        const keyId = children(der, expectTag(inner, TAG.sequence)).find((t) => t.tag === ctx(0, false));
-        if (keyId) facts.authorityKeyId = Buffer.from(value(der, keyId));
+        const keyId = children(der, expectTag(inner, TAG.sequence, what), what).find((t) => t.tag === TAG.ctxPrim(0));
+        if (keyId) facts.authorityKeyId = Buffer.from(contentOf(der, keyId));
         break;
       }
       default:
