@@ -49,6 +49,9 @@ async function main(): Promise<void> {
   const getChannels = await Promise.all(Array.from({ length: 4 }, () => raw.createChannel()));
   const driver = new AmqpDriver({ url: broker.url, queues: [{ name: QUEUE, maxDepth: 1_000_000 }] });
   await driver.start();
+  // Read-ahead (docs/drivers.md): made hot by the first gets of a trial; idle between trials.
+  const reading = new AmqpDriver({ url: broker.url, queues: [{ name: QUEUE, maxDepth: 1_000_000 }], readAhead: { prefetch: 32, idleMs: 200 } });
+  await reading.start();
 
   const rawPut = (): Promise<void> =>
     new Promise((resolve, reject) => confirm.sendToQueue(QUEUE, BODY, { persistent: true }, (err) => (err ? reject(err) : resolve())));
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
       ),
     );
   const fill = async (): Promise<void> => {
+    await readAheadIdle();
     await admin.purgeQueue(QUEUE);
     await timed(MESSAGES, 256, rawPut);
   };
@@ -96,10 +100,20 @@ async function main(): Promise<void> {
 
   // The gateway's pattern: answer the client, then ack in the background while the next get runs.
   const background: Promise<void>[] = [];
-  const driverGetAckBehind = async (): Promise<void> => {
-    const d = await driver.get(QUEUE);
+  const getAckBehind = (from: AmqpDriver) => async (): Promise<void> => {
+    const d = await from.get(QUEUE);
     if (!d) throw new Error('queue ran dry');
     background.push(d.ack());
+  };
+  const driverGetAckBehind = getAckBehind(driver);
+  const readingGetAckBehind = getAckBehind(reading);
+  /** Waits until the read-ahead driver has stopped reading ahead, so that each trial starts cold. */
+  const readAheadIdle = async (): Promise<void> => {
+    for (;;) {
+      const { consumerCount } = await admin.checkQueue(QUEUE);
+      if (consumerCount === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
 
   const cases: Case[] = [];
@@ -118,6 +132,16 @@ async function main(): Promise<void> {
       trial: async () => {
         await fill();
         const rate = await timed(MESSAGES, c, driverGetAckBehind);
+        await Promise.all(background.splice(0));
+        return rate;
+      },
+    });
+    cases.push({
+      name: `get, ${c} in flight: driver.get reading ahead (prefetch 32), ack in the background`,
+      baseline: `get, ${c} in flight: amqplib basic.get + ack (4 channels)`,
+      trial: async () => {
+        await fill();
+        const rate = await timed(MESSAGES, c, readingGetAckBehind);
         await Promise.all(background.splice(0));
         return rate;
       },
@@ -149,6 +173,7 @@ async function main(): Promise<void> {
   }
 
   await driver.close();
+  await reading.close();
   await admin.deleteQueue(QUEUE);
   await raw.close();
   if (startedHere) await broker.shutdown();

@@ -1,7 +1,8 @@
 // Benchmark of the gateway's cost: put+get round trips through the gateway (a real
 // `qshield gateway` process, mTLS with SVIDs, amqp driver) to RabbitMQ, against the same work
 // with amqplib straight to RabbitMQ (confirmed publish, acked get), in the same run, for 1 KiB
-// and 64 KiB bodies and 1 and 32 concurrent clients. Run: npm run bench:gateway
+// and 64 KiB bodies and 1 and 32 concurrent clients; two gateways by default, one pulling every
+// get with basic.get and one reading hot queues ahead (broker.readAhead). Run: npm run bench:gateway
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,10 +23,18 @@ const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 5000);
 const PERSISTENCE = process.env.BENCH_PERSISTENT === '1' ? 'persistent' : 'nonPersistent';
 /** `memory` runs the gateway on its in-process driver: the gateway's own cost, without a broker. */
 const GATEWAY_DRIVER = process.env.BENCH_GATEWAY_DRIVER === 'memory' ? 'memory' : 'amqp';
-const queueName = (mode: 'gw' | 'direct', i: number) => `BENCH.${mode.toUpperCase()}.${i}`;
+/**
+ * The gateways measured, each a process of its own: `pull` (the amqp driver's default, a
+ * basic.get per get) and `read-ahead` (broker.readAhead on: hot queues are read ahead), or
+ * `memory` with BENCH_GATEWAY_DRIVER=memory.
+ */
+type Variant = 'pull' | 'read-ahead' | 'memory';
+const VARIANTS: Variant[] = GATEWAY_DRIVER === 'memory' ? ['memory'] : (process.env.BENCH_GATEWAY_VARIANTS ?? 'pull,read-ahead').split(',') as Variant[];
+/** Each gateway on queues of its own: a read-ahead consumer must not take another's messages. */
+const queueName = (mode: 'direct' | Variant, i: number) => `BENCH.${mode === 'direct' ? 'DIRECT' : mode === 'read-ahead' ? 'RA' : 'GW'}.${i}`;
 
 interface Point {
-  readonly mode: 'direct' | 'gateway';
+  readonly mode: 'direct' | Variant;
   /** CPU milliseconds per round trip of the client (this process), the gateway and the broker. */
   readonly cpuMs: { readonly client: number; readonly gateway: number; readonly broker: number };
   readonly size: number;
@@ -131,10 +140,12 @@ async function direct(url: string, size: number, clients: number): Promise<Point
 
 // --- through the gateway: undici Pool.request, one connection per client ---
 
-async function viaGateway(url: string, connect: Record<string, unknown>, size: number, clients: number): Promise<Point> {
+async function viaGateway(gateway: Gateway, size: number, clients: number): Promise<Point> {
+  const { url, connect, variant } = gateway;
+  watched.gateway = gateway.child.pid;
   const body = Buffer.alloc(size, 0x61);
   const pools = Array.from({ length: clients }, () => new Pool(url, { connections: 1, pipelining: 1, connect }));
-  const path = (i: number) => `/ibmmq/rest/v3/messaging/qmgr/${QM}/queue/${queueName('gw', i)}/message`;
+  const path = (i: number) => `/ibmmq/rest/v3/messaging/qmgr/${QM}/queue/${queueName(variant, i)}/message`;
   const headers = { 'ibm-mq-rest-csrf-token': 'x', 'content-type': 'text/plain; charset=utf-8', 'ibm-mq-md-persistence': PERSISTENCE };
   const getHeaders = { 'ibm-mq-rest-csrf-token': 'x' };
   const run = await drive(clients, async (i) => {
@@ -147,12 +158,20 @@ async function viaGateway(url: string, connect: Record<string, unknown>, size: n
     if (get.statusCode !== 200 || got.byteLength !== size) throw new Error(`get ${get.statusCode}`);
   });
   await Promise.all(pools.map((p) => p.close()));
-  return point('gateway', size, clients, run);
+  return point(variant, size, clients, run);
 }
 
 // --- setup: RabbitMQ from the test harness, a gateway process with its files ---
 
-async function startGatewayProcess(dir: string, brokerUrl: string): Promise<{ child: ChildProcess; url: string; admin: string; connect: Record<string, unknown> }> {
+interface Gateway {
+  readonly variant: Variant;
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly admin: string;
+  readonly connect: Record<string, unknown>;
+}
+
+async function startGatewayProcess(dir: string, brokerUrl: string, variant: Variant): Promise<Gateway> {
   const ca = makeCa({ trustDomain: TD });
   const gatewayId = `spiffe://${TD}/ns/qshield/sa/gateway`;
   const gatewayLeaf = issueLeaf(gatewayId, { ca });
@@ -160,7 +179,7 @@ async function startGatewayProcess(dir: string, brokerUrl: string): Promise<{ ch
   writeFileSync(join(dir, 'svid.crt'), gatewayLeaf.chainPem);
   writeFileSync(join(dir, 'svid.key'), gatewayLeaf.keyPem);
   writeFileSync(join(dir, 'bundle.pem'), ca.bundlePem);
-  const queues = Array.from({ length: Math.max(...CLIENTS) }, (_, i) => ({ name: queueName('gw', i), maxDepth: 100_000 }));
+  const queues = Array.from({ length: Math.max(...CLIENTS) }, (_, i) => ({ name: queueName(variant, i), maxDepth: 100_000 }));
   writeFileSync(join(dir, 'policy.json'), JSON.stringify({
     apiVersion: 'qshield.io/policy-bundle/v1alpha1', revision: 'bench/1', queueManagerName: QM, trustDomain: TD, queues,
     authorities: [
@@ -183,6 +202,7 @@ async function startGatewayProcess(dir: string, brokerUrl: string): Promise<{ ch
       driver: 'amqp', url: amqpUrl.toString(), usernameFile: 'username', passwordFile: 'password',
       // As many get channels as clients, as a deployment with that many consumers would configure.
       getChannels: Number(process.env.BENCH_GET_CHANNELS ?? Math.max(...CLIENTS)),
+      ...(variant === 'read-ahead' ? { readAhead: {} } : {}),
     },
     admin: { host: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
@@ -207,13 +227,13 @@ async function startGatewayProcess(dir: string, brokerUrl: string): Promise<{ ch
   // Wait until the gateway has declared its queues on the broker.
   const probe = new Pool(url, { connect });
   for (let i = 0; i < 200; i++) {
-    const res = await probe.request({ path: `/ibmmq/rest/v3/messaging/qmgr/${QM}/queue/${queueName('gw', 0)}/message`, method: 'GET' });
+    const res = await probe.request({ path: `/ibmmq/rest/v3/messaging/qmgr/${QM}/queue/${queueName(variant, 0)}/message`, method: 'GET' });
     await res.body.dump();
     if (res.statusCode === 204 || res.statusCode === 200) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   await probe.close();
-  return { child, url, admin, connect };
+  return { variant, child, url, admin, connect };
 }
 
 /** Mean time the gateway itself spent per request, by operation, from its own histogram. */
@@ -232,9 +252,13 @@ async function main(): Promise<void> {
   const broker = await RabbitMqBroker.forCheckout();
   const started = broker.env.managed && !(await broker.isRunning());
   if (started) await broker.start({ fresh: true });
-  const dir = mkdtempSync(join(tmpdir(), 'qshield-bench-gateway-'));
-  const gateway = await startGatewayProcess(dir, broker.url);
-  watched.gateway = gateway.child.pid;
+  const dirs: string[] = [];
+  const gateways: Gateway[] = [];
+  for (const variant of VARIANTS) {
+    const dir = mkdtempSync(join(tmpdir(), 'qshield-bench-gateway-'));
+    dirs.push(dir);
+    gateways.push(await startGatewayProcess(dir, broker.url, variant));
+  }
   try {
     watched.broker = Number(readFileSync(join(broker.env.baseDir, 'node.pid'), 'utf8').trim());
   } catch {
@@ -242,51 +266,53 @@ async function main(): Promise<void> {
   }
   const results: Point[] = [];
   try {
+    let turn = 0;
     for (const size of SIZES) {
       for (const clients of CLIENTS) {
-        // Alternate the order so that neither side always runs on a warmer broker.
-        if (process.env.BENCH_ONLY_GATEWAY === '1') {
-          // Profiling aid: the gateway side alone.
-          results.push(await viaGateway(gateway.url, gateway.connect, size, clients));
-          continue;
-        }
-        const pair = (clients + size) % 2 === 0
-          ? [await direct(broker.url, size, clients), await viaGateway(gateway.url, gateway.connect, size, clients)]
-          : [await viaGateway(gateway.url, gateway.connect, size, clients), await direct(broker.url, size, clients)];
-        results.push(...pair);
-        const [d, g] = [pair.find((p) => p.mode === 'direct') as Point, pair.find((p) => p.mode === 'gateway') as Point];
-        console.error(`${size} B × ${clients}: direct ${fmt(d.roundTripsPerSec)}/s p50 ${fmt(d.p50Ms, 2)} ms, gateway ${fmt(g.roundTripsPerSec)}/s p50 ${fmt(g.p50Ms, 2)} ms`);
+        // Profiling aid: the gateway side alone.
+        const sides: (Gateway | 'direct')[] = process.env.BENCH_ONLY_GATEWAY === '1' ? [...gateways] : ['direct', ...gateways];
+        // Rotate the order so that no side always runs on a warmer (or more tired) broker.
+        const order = sides.map((_, k) => sides[(k + turn) % sides.length] as Gateway | 'direct');
+        turn++;
+        const points: Point[] = [];
+        for (const side of order) points.push(side === 'direct' ? await direct(broker.url, size, clients) : await viaGateway(side, size, clients));
+        results.push(...points);
+        console.error(`${size} B × ${clients}: ${points.map((p) => `${p.mode} ${fmt(p.roundTripsPerSec)}/s p50 ${fmt(p.p50Ms, 2)} ms`).join(', ')}`);
       }
     }
-    console.error(`gateway's own mean time per request (all points): ${await serverSideMeans(gateway.admin)}`);
+    for (const gateway of gateways) console.error(`${gateway.variant} gateway's own mean time per request (all points): ${await serverSideMeans(gateway.admin)}`);
   } finally {
-    gateway.child.kill('SIGTERM');
-    await new Promise((r) => gateway.child.once('exit', r));
+    for (const gateway of gateways) {
+      gateway.child.kill('SIGTERM');
+      await new Promise((r) => gateway.child.once('exit', r));
+    }
     const conn = await broker.connect();
     const ch = await conn.createChannel();
     for (let i = 0; i < Math.max(...CLIENTS); i++) {
-      await ch.deleteQueue(queueName('gw', i));
-      await ch.deleteQueue(queueName('direct', i));
+      for (const mode of ['direct', ...VARIANTS] as const) await ch.deleteQueue(queueName(mode, i));
     }
     await conn.close();
     if (started) await broker.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
 
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`persistence: ${PERSISTENCE}; warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point; gateway: a separate process, TLS 1.3 X25519MLKEM768, ${GATEWAY_DRIVER} driver with ${process.env.BENCH_GET_CHANNELS ?? Math.max(...CLIENTS)} get channels`);
+  console.log(`persistence: ${PERSISTENCE}; warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point; gateways: separate processes, TLS 1.3 X25519MLKEM768, ${GATEWAY_DRIVER} driver with ${process.env.BENCH_GET_CHANNELS ?? Math.max(...CLIENTS)} get channels`);
   console.log('');
-  console.log('| body | clients | direct round trips/s | gateway round trips/s | ratio | direct p50 / p99 ms | gateway p50 / p99 ms | added p50 ms | CPU µs per round trip, direct: client + broker | gateway: client + gateway + broker | errors |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| body | clients | gateway | direct round trips/s | gateway round trips/s | ratio | direct p50 / p99 ms | gateway p50 / p99 ms | added p50 ms | CPU µs per round trip, direct: client + broker | gateway: client + gateway + broker | errors |');
+  console.log('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const size of SIZES) {
     for (const clients of CLIENTS) {
       const d = results.find((r) => r.mode === 'direct' && r.size === size && r.clients === clients);
-      const g = results.find((r) => r.mode === 'gateway' && r.size === size && r.clients === clients) as Point;
-      if (d === undefined) {
-        console.log(`| ${size / 1024} KiB | ${clients} | | ${fmt(g.roundTripsPerSec)} | | | ${fmt(g.p50Ms, 2)} / ${fmt(g.p99Ms, 2)} | | | ${fmt(g.cpuMs.client * 1000)} + ${fmt(g.cpuMs.gateway * 1000)} + ${fmt(g.cpuMs.broker * 1000)} | ${g.errors} |`);
-        continue;
+      for (const variant of VARIANTS) {
+        const g = results.find((r) => r.mode === variant && r.size === size && r.clients === clients) as Point;
+        const gcpu = `${fmt(g.cpuMs.client * 1000)} + ${fmt(g.cpuMs.gateway * 1000)} + ${fmt(g.cpuMs.broker * 1000)}`;
+        if (d === undefined) {
+          console.log(`| ${size / 1024} KiB | ${clients} | ${variant} | | ${fmt(g.roundTripsPerSec)} | | | ${fmt(g.p50Ms, 2)} / ${fmt(g.p99Ms, 2)} | | | ${gcpu} | ${g.errors} |`);
+          continue;
+        }
+        console.log(`| ${size / 1024} KiB | ${clients} | ${variant} | ${fmt(d.roundTripsPerSec)} | ${fmt(g.roundTripsPerSec)} | ${fmt(g.roundTripsPerSec / d.roundTripsPerSec, 2)} | ${fmt(d.p50Ms, 2)} / ${fmt(d.p99Ms, 2)} | ${fmt(g.p50Ms, 2)} / ${fmt(g.p99Ms, 2)} | ${fmt(g.p50Ms - d.p50Ms, 2)} | ${fmt(d.cpuMs.client * 1000)} + ${fmt(d.cpuMs.broker * 1000)} | ${gcpu} | ${d.errors + g.errors} |`);
       }
-      console.log(`| ${size / 1024} KiB | ${clients} | ${fmt(d.roundTripsPerSec)} | ${fmt(g.roundTripsPerSec)} | ${fmt(g.roundTripsPerSec / d.roundTripsPerSec, 2)} | ${fmt(d.p50Ms, 2)} / ${fmt(d.p99Ms, 2)} | ${fmt(g.p50Ms, 2)} / ${fmt(g.p99Ms, 2)} | ${fmt(g.p50Ms - d.p50Ms, 2)} | ${fmt(d.cpuMs.client * 1000)} + ${fmt(d.cpuMs.broker * 1000)} | ${fmt(g.cpuMs.client * 1000)} + ${fmt(g.cpuMs.gateway * 1000)} + ${fmt(g.cpuMs.broker * 1000)} | ${d.errors + g.errors} |`);
     }
   }
 }

@@ -34,5 +34,6 @@ export async function createBrokerDriver(config: GatewayConfig['broker'], log: L
     log,
     ...(config.operationTimeoutMs === undefined ? {} : { operationTimeoutMs: config.operationTimeoutMs }),
     ...(config.getChannels === undefined ? {} : { getChannels: config.getChannels }),
+    ...(config.readAhead === undefined ? {} : { readAhead: config.readAhead }),
   });
 }

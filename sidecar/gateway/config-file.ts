@@ -35,6 +35,12 @@ export const BrokerSchema = z.strictObject({
   operationTimeout: duration.optional(),
   /** AMQP channels gets run on in parallel (a basic.get holds its channel for a round trip). */
   getChannels: z.number().int().min(1).max(256).optional(),
+  /** Read-ahead for plain gets on hot queues (off when absent). */
+  readAhead: z.strictObject({
+    prefetch: z.number().int().min(1).max(1000).default(16),
+    hotGetsPerSecond: z.number().int().min(1).max(1_000_000).default(20),
+    idle: duration.default('1s'),
+  }).optional(),
 });
 
 export const AdminSchema = z.strictObject({

@@ -77,6 +77,15 @@ describe('gatewayConfigFromFile', () => {
   it('refuses amqp settings on the memory driver and requires a URL for amqp', () => {
     expect(problemsOf({ ...minimal, broker: { driver: 'memory', url: 'amqp://x/' } })).toEqual([{ path: '$.broker.url', message: 'applies to the amqp driver only' }]);
     expect(problemsOf({ ...minimal, broker: { driver: 'amqp' } })).toEqual([{ path: '$.broker.url', message: 'is required for the amqp driver' }]);
+    expect(problemsOf({ ...minimal, broker: { driver: 'memory', readAhead: {} } })).toEqual([{ path: '$.broker.readAhead', message: 'applies to the amqp driver only' }]);
+  });
+
+  it('leaves read-ahead off unless given, and fills in its defaults when it is', () => {
+    expect(gatewayConfigFromFile(minimal, '/conf').broker.readAhead).toBeUndefined();
+    expect(gatewayConfigFromFile({ ...minimal, broker: { ...minimal.broker, readAhead: {} } }, '/conf').broker.readAhead).toEqual({ prefetch: 16, hotGetsPerSecond: 20, idleMs: 1000 });
+    expect(gatewayConfigFromFile({ ...minimal, broker: { ...minimal.broker, readAhead: { prefetch: 4, hotGetsPerSecond: 100, idle: '250ms' } } }, '/conf').broker.readAhead)
+      .toEqual({ prefetch: 4, hotGetsPerSecond: 100, idleMs: 250 });
+    expect(problemsOf({ ...minimal, broker: { ...minimal.broker, readAhead: { prefetch: 0 } } }).map((p) => p.path)).toEqual(['$.broker.readAhead.prefetch']);
   });
 });
 

@@ -32,6 +32,7 @@ export interface GatewayConfig {
     readonly passwordFile: string | undefined;
     readonly operationTimeoutMs: number | undefined;
     readonly getChannels: number | undefined;
+    readonly readAhead: { readonly prefetch: number; readonly hotGetsPerSecond: number; readonly idleMs: number } | undefined;
   };
   readonly admin: { readonly host: string; readonly port: number };
   readonly securityEvents: {
@@ -129,7 +130,7 @@ function convert(file: GatewayConfigFile, baseDir: string, source: string): Gate
       problems.push({ path: '$.broker', message: 'usernameFile and passwordFile go together' });
     }
   } else {
-    for (const field of ['url', 'usernameFile', 'passwordFile', 'operationTimeout', 'getChannels'] as const) {
+    for (const field of ['url', 'usernameFile', 'passwordFile', 'operationTimeout', 'getChannels', 'readAhead'] as const) {
       if (broker[field] !== undefined) problems.push({ path: `$.broker.${field}`, message: 'applies to the amqp driver only' });
     }
   }
@@ -164,6 +165,11 @@ function convert(file: GatewayConfigFile, baseDir: string, source: string): Gate
       passwordFile: optAbs(broker.passwordFile),
       operationTimeoutMs: broker.operationTimeout === undefined ? undefined : ms(broker.operationTimeout, ['broker', 'operationTimeout'], 1),
       getChannels: broker.getChannels,
+      readAhead: broker.readAhead === undefined ? undefined : {
+        prefetch: broker.readAhead.prefetch,
+        hotGetsPerSecond: broker.readAhead.hotGetsPerSecond,
+        idleMs: ms(broker.readAhead.idle, ['broker', 'readAhead', 'idle'], 10),
+      },
     },
     admin: { host: file.admin.host, port: file.admin.port },
     securityEvents: {

@@ -377,6 +377,120 @@ export function describeDriverContract(name: string, harness: () => ContractHarn
       });
     });
 
+    describe('many getters at once', () => {
+      it('hands each message to one getter only, loses none, and takes released ones back', async () => {
+        const q = uniqueQueue('many');
+        const driver = await setup([{ name: q, maxDepth: 10_000 }]);
+        const total = 300;
+        const put = new Set<string>();
+        for (let i = 0; i < total; i++) put.add((await driver.put(q, { body: Buffer.from(`m${i}`) })).messageId);
+        const acked: string[] = [];
+        let releases = 0;
+        let empty = 0;
+        // Twelve getters; one get in seven is released (a client gone mid-response), to come again.
+        await Promise.all(Array.from({ length: 12 }, async (_, g) => {
+          for (let n = 0; empty < 12; n++) {
+            const d = await driver.get(q);
+            if (!d) {
+              empty++;
+              break;
+            }
+            if ((n + g) % 7 === 3) {
+              releases++;
+              await d.release();
+            } else {
+              acked.push(d.message.messageId);
+              await d.ack();
+            }
+          }
+        }));
+        expect(releases).toBeGreaterThan(0);
+        expect(acked.length).toBe(total);
+        expect(new Set(acked)).toEqual(put);
+        expect(await driver.get(q)).toBeNull();
+      });
+
+      it('finds a message for every get while any remain, with acks settling in the background', async () => {
+        const q = uniqueQueue('nodry');
+        const driver = await setup([{ name: q, maxDepth: 10_000 }]);
+        const total = 400;
+        for (let i = 0; i < total; i++) await driver.put(q, { body: Buffer.from(`m${i}`) });
+        let started = 0;
+        const dry: number[] = [];
+        const acks: Promise<void>[] = [];
+        // As the gateway does: answer, then ack while the next gets run; 32 at once.
+        await Promise.all(Array.from({ length: 32 }, async () => {
+          while (started < total) {
+            const n = started++;
+            const d = await driver.get(q);
+            if (d) acks.push(d.ack());
+            else dry.push(n);
+          }
+        }));
+        await Promise.all(acks);
+        expect(dry).toEqual([]);
+        expect(await driver.get(q)).toBeNull();
+      });
+
+      it('keeps FIFO order for one getter that releases some messages and takes them again', async () => {
+        const q = uniqueQueue('relorder');
+        const driver = await setup([{ name: q }]);
+        for (let i = 0; i < 40; i++) await driver.put(q, { body: Buffer.from(`m${i}`) });
+        const seen: string[] = [];
+        for (let n = 0; ; n++) {
+          const d = await driver.get(q);
+          if (!d) break;
+          // Every fifth get is released once: the next get must return the same message.
+          const body = d.message.body.toString();
+          if (n % 5 === 2 && seen.at(-1) !== `released ${body}`) {
+            seen.push(`released ${body}`);
+            await d.release();
+          } else {
+            seen.push(body);
+            await d.ack();
+          }
+        }
+        expect(seen.filter((b) => !b.startsWith('released'))).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
+        for (const [i, b] of seen.entries()) if (b.startsWith('released')) expect(seen[i + 1]).toBe(b.slice('released '.length));
+      });
+
+      it('serves selective and plain getters at once, each message once, the rest in order', async () => {
+        const q = uniqueQueue('mixed');
+        const driver = await setup([{ name: q, maxDepth: 10_000 }]);
+        const corr = Array.from({ length: 20 }, () => hex());
+        const plainBodies: string[] = [];
+        for (let i = 0; i < 120; i++) {
+          const selected = i % 6 === 5;
+          const body = selected ? `s${i}` : `p${i}`;
+          if (!selected) plainBodies.push(body);
+          await driver.put(q, { body: Buffer.from(body), correlationId: selected ? corr[(i - 5) / 6] : hex() });
+        }
+        const plainGot: string[] = [];
+        const plain = (async () => {
+          for (;;) {
+            const d = await driver.get(q);
+            if (!d) return;
+            plainGot.push(d.message.body.toString());
+            await d.ack();
+          }
+        })();
+        const selectiveGot = await Promise.all(corr.map(async (c) => {
+          const d = await driver.get(q, { correlationId: c, waitMs: 10_000 });
+          await d?.ack();
+          return d?.message.body.toString() ?? null;
+        }));
+        await plain;
+        const rest = await drain(driver, q);
+        // Selective gets get theirs unless a plain get took it first; nothing twice, nothing lost.
+        const all = [...plainGot, ...rest, ...selectiveGot.filter((b): b is string => b !== null)];
+        expect(all.length).toBe(120);
+        expect(new Set(all).size).toBe(120);
+        for (const [i, b] of selectiveGot.entries()) if (b !== null) expect(b).toBe(`s${i * 6 + 5}`);
+        // One sequential plain getter sees the plain messages in order.
+        expect([...plainGot, ...rest].filter((b) => b.startsWith('p'))).toEqual(plainBodies);
+      });
+    });
+
     describe('topics', () => {
       it('delivers a publication to matching subscriptions only, wildcards included', async () => {
         const driver = await setup([]);

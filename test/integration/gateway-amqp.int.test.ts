@@ -16,6 +16,7 @@ const QUEUES = (testBundle() as { queues: { name: string }[] }).queues.map((q) =
 let gw: GatewayFixture;
 let producer: TestLeaf;
 let secrets: string;
+let brokerConfig: Record<string, unknown>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
@@ -26,11 +27,8 @@ beforeAll(async () => {
   writeFileSync(join(secrets, 'password'), `${decodeURIComponent(url.password)}\n`);
   url.username = '';
   url.password = '';
-  gw = await startGatewayFixture({
-    config: {
-      broker: { driver: 'amqp', url: url.toString(), usernameFile: join(secrets, 'username'), passwordFile: join(secrets, 'password'), operationTimeout: '5s' },
-    },
-  });
+  brokerConfig = { driver: 'amqp', url: url.toString(), usernameFile: join(secrets, 'username'), passwordFile: join(secrets, 'password'), operationTimeout: '5s' };
+  gw = await startGatewayFixture({ config: { broker: brokerConfig } });
   producer = issueLeaf(app('producer'));
   const end = Date.now() + 30_000;
   while (!gw.running.gateway.readiness().ok && Date.now() < end) await sleep(50);
@@ -107,6 +105,43 @@ describe('the MQ REST API over RabbitMQ', () => {
     const again = await call(c, 'DELETE', `${Q('APP.OUT')}?wait=60000`);
     expect(again.status).toBe(200);
     expect(again.body.equals(big)).toBe(true);
+  });
+});
+
+describe('reading ahead', () => {
+  let ahead: GatewayFixture;
+  beforeAll(async () => {
+    ahead = await startGatewayFixture({ config: { broker: { ...brokerConfig, readAhead: { prefetch: 4, hotGetsPerSecond: 1, idle: '300ms' } } } });
+    const end = Date.now() + 30_000;
+    while (!ahead.running.gateway.readiness().ok && Date.now() < end) await sleep(50);
+  });
+  afterAll(async () => {
+    await ahead?.close();
+  });
+
+  it('returns a message to its place when the client disconnects in the middle of the response', async () => {
+    const c = ahead.client(producer);
+    const big = Buffer.alloc(4 * 1024 * 1024 - 1, 0x72);
+    for (const body of [Buffer.from('zero'), big, Buffer.from('second'), Buffer.from('third')]) {
+      expect((await call(c, 'POST', Q('APP.OUT'), { body, headers: { 'content-type': 'application/octet-stream', 'ibm-mq-md-persistence': 'persistent' } })).status).toBe(201);
+    }
+    // The first get makes the queue hot: the gateway reads the others ahead.
+    expect((await call(c, 'DELETE', Q('APP.OUT'))).text).toBe('zero');
+    const url = new URL(ahead.url);
+    const socket = await new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
+      const s = tlsConnect({ host: url.hostname, port: Number(url.port), ...connectOptions(ahead.ca, producer) }, () => resolve(s));
+      s.once('error', reject);
+    });
+    socket.pause();
+    socket.write(`DELETE ${Q('APP.OUT')} HTTP/1.1\r\nhost: gw\r\nibm-mq-rest-csrf-token: x\r\n\r\n`);
+    await sleep(500);
+    socket.destroy();
+    const again = await call(c, 'DELETE', `${Q('APP.OUT')}?wait=60000`);
+    expect(again.status).toBe(200);
+    expect(again.body.equals(big)).toBe(true);
+    expect((await call(c, 'DELETE', Q('APP.OUT'))).text).toBe('second');
+    expect((await call(c, 'DELETE', Q('APP.OUT'))).text).toBe('third');
+    expect((await call(c, 'DELETE', Q('APP.OUT'))).status).toBe(204);
   });
 });
 

@@ -13,6 +13,11 @@ export interface AmqpDeliveryHooks {
   lost?(delivery: AmqpDelivery): void;
   /** Called once when the delivery stops being held (acked, released or lost). */
   settled?(): void;
+  /**
+   * Returns the message on release, instead of the plain requeue on its channel (which it may
+   * call): read-ahead keeps the queue's order this way.
+   */
+  giveBack?(requeue: () => Promise<void>): Promise<void>;
 }
 
 export class AmqpDelivery implements Delivery {
@@ -72,7 +77,9 @@ export class AmqpDelivery implements Delivery {
     this.#slot.held.delete(this);
     this.#hooks.settled?.();
     // Resolve (and wake waiting getters, who may read on other channels) once it is back.
-    return this.#slot.release(this.#raw).then(() => this.#hooks.released?.());
+    const requeue = (): Promise<void> => this.#slot.release(this.#raw);
+    const back = this.#hooks.giveBack ? this.#hooks.giveBack(requeue) : requeue();
+    return back.then(() => this.#hooks.released?.());
   }
 
   /** Called by the slot when its channel closed. */

@@ -44,6 +44,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts
 import { ChannelSlot } from './channel-slot.ts';
 import { Deadlines } from './deadlines.ts';
 import { QueueLock } from './queue-lock.ts';
+import { ReadAhead, type Prefetched } from './read-ahead.ts';
 
 export interface AmqpDriverOptions {
   /** amqp://user:password@host:port/vhost; a `heartbeat` query parameter overrides heartbeatSeconds. */
@@ -75,9 +76,24 @@ export interface AmqpDriverOptions {
   readonly subscriptionMaxDepth?: number;
   /** Longest publication body; default 4 MiB. */
   readonly topicMaxMessageLength?: number;
+  /**
+   * Read-ahead for plain gets on hot queues (off when absent): a consumer with a small prefetch
+   * fills a local buffer that plain gets take from without a broker round trip. What it changes
+   * is in docs/drivers.md.
+   */
+  readonly readAhead?: ReadAheadOptions;
   readonly log?: Logger;
   readonly now?: () => number;
   readonly random?: () => number;
+}
+
+export interface ReadAheadOptions {
+  /** Messages the consumer may hold unacked: buffered plus handed out and not yet settled; default 16. */
+  readonly prefetch?: number;
+  /** Plain gets within a second that make a queue hot and start reading ahead; default 20. */
+  readonly hotGetsPerSecond?: number;
+  /** Reading ahead stops (the buffer goes back to the queue) after this long without a plain get; default 1000 ms. */
+  readonly idleMs?: number;
 }
 
 interface Waiter {
@@ -100,6 +116,16 @@ interface QueueState {
   scanFor: Set<Waiter> | 'all' | undefined;
   timer: NodeJS.Timeout | undefined;
   ticks: number;
+  /** Read-ahead: the consumer and its buffer, while its channel lives. */
+  ahead: ReadAhead | undefined;
+  aheadStarting: boolean;
+  /** No read-ahead before this time (set by scans, which would stop it again). */
+  aheadHoldOffUntil: number;
+  /** Plain gets counted since windowStart, to spot a hot queue. */
+  windowStart: number;
+  windowGets: number;
+  lastPlainGet: number;
+  aheadTimer: NodeJS.Timeout | undefined;
 }
 
 interface Session {
@@ -118,6 +144,7 @@ interface Session {
   /** Mandatory publishes awaiting their confirm, by message id, to spot basic.return. */
   readonly returns: Map<string, { returned: boolean }[]>;
   readonly subscriptions: Set<AmqpSubscription>;
+  readonly readAheads: Set<ReadAhead>;
   readonly closed: Promise<unknown>;
 }
 
@@ -141,6 +168,7 @@ export class AmqpDriver implements BrokerDriver {
   readonly #maxHeld: number;
   #held = 0;
   readonly #topicMaxMessageLength: number;
+  readonly #readAhead: Required<ReadAheadOptions> | undefined;
   readonly #log: Logger | undefined;
   readonly #now: () => number;
   readonly #random: () => number;
@@ -175,6 +203,12 @@ export class AmqpDriver implements BrokerDriver {
     this.#subscriptionMaxDepth = options.subscriptionMaxDepth ?? 10_000;
     this.#maxHeld = Math.max(1, options.maxHeldDeliveries ?? 10_000);
     this.#topicMaxMessageLength = options.topicMaxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+    const ra = options.readAhead;
+    this.#readAhead = ra === undefined ? undefined : {
+      prefetch: Math.max(1, Math.floor(ra.prefetch ?? 16)),
+      hotGetsPerSecond: Math.max(1, Math.floor(ra.hotGetsPerSecond ?? 20)),
+      idleMs: Math.max(10, ra.idleMs ?? 1_000),
+    };
     this.#log = options.log?.child({ module: 'amqp-driver' });
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
@@ -318,6 +352,7 @@ export class AmqpDriver implements BrokerDriver {
       mismatched: new Map(),
       returns: new Map(),
       subscriptions: new Set(),
+      readAheads: new Set(),
       closed,
     };
     conn.on('blocked', () => {
@@ -351,6 +386,7 @@ export class AmqpDriver implements BrokerDriver {
     this.#status.set('disconnected', error);
     this.#log?.warn({ err: describe(cause), session: session.id }, 'broker connection lost');
     for (const slot of [session.publisher, ...session.getSlots]) slot?.markClosed();
+    for (const ahead of session.readAheads) ahead.slot.markClosed();
     const broken = new AppError('ERR_BROKER_CONNECTION_BROKEN', 'the broker connection was lost', { cause });
     this.#failWaiters(broken);
     for (const subscription of [...session.subscriptions]) subscription.fail(broken);
@@ -569,11 +605,12 @@ export class AmqpDriver implements BrokerDriver {
     const selective = isSelective(selector);
 
     if (waitMs > 0 && selective) return this.#wait(state, selector, waitMs, signal);
+    if (!selective) this.#countPlainGet(state, session);
     let delivery: Delivery | null;
     if (selective) {
-      delivery = await state.lock.exclusive(() => this.#scanTake(session, queue, selector));
+      delivery = await state.lock.exclusive(() => this.#scanning(state, () => this.#scanTake(session, queue, selector)));
     } else if (state.plain.length === 0) {
-      delivery = await state.lock.shared(() => this.#takeOne(session, queue));
+      delivery = await state.lock.shared(() => this.#takeOne(session, state));
     } else {
       // Getters are already waiting: join the line behind them.
       return this.#wait(state, undefined, waitMs, signal);
@@ -591,7 +628,7 @@ export class AmqpDriver implements BrokerDriver {
     const normalized = normalizeSelector(selector);
     const session = this.#ready(queue, false);
     const state = this.#state(queue);
-    const [first] = await state.lock.exclusive(() => this.#scan(session, queue, normalized, 1));
+    const [first] = await state.lock.exclusive(() => this.#scanning(state, () => this.#scan(session, queue, normalized, 1)));
     return first ?? null;
   }
 
@@ -602,24 +639,47 @@ export class AmqpDriver implements BrokerDriver {
     const session = this.#ready(queue, false);
     if (limit === 0) return [];
     const state = this.#state(queue);
-    const messages = await state.lock.exclusive(() => this.#scan(session, queue, selector, limit));
+    const messages = await state.lock.exclusive(() => this.#scanning(state, () => this.#scan(session, queue, selector, limit)));
     return messages.map(summarize);
   }
 
-  /** basic.get of the head message, skipping (and dropping) expired ones. */
-  async #takeOne(session: Session, queue: string): Promise<AmqpDelivery | null> {
+  /**
+   * The head message: from the read-ahead buffer when there is one, else with basic.get;
+   * expired ones are skipped (and dropped).
+   */
+  async #takeOne(session: Session, state: QueueState): Promise<AmqpDelivery | null> {
     this.#checkHeld();
+    const queue = state.name;
+    const ahead = state.ahead;
+    if (ahead?.consuming) {
+      let entry = this.#takeBuffered(ahead);
+      if (!entry) {
+        // Messages the broker pushed a moment ago may still be on their way: wait for them.
+        await ahead.sync().catch(() => undefined);
+        entry = this.#takeBuffered(ahead);
+      }
+      if (entry) return this.#delivery(state, entry.stored, ahead.slot, entry.raw, { ahead, entry });
+      // Nothing buffered: the queue is empty, or the consumer's window is full of messages handed
+      // out and not yet settled (leases hold theirs for long). basic.get answers either way.
+    }
     const picked = this.#getSlot(session);
     const slot = picked instanceof ChannelSlot ? picked : await picked;
     for (;;) {
       const raw = await this.#basicGet(session, slot, queue);
-      if (!raw) return null;
+      if (!raw) {
+        if (!ahead?.consuming) return null;
+        // The window may have opened (acks) and the broker pushed the rest to the consumer
+        // before it saw this get: what it pushed before answering is in the buffer after a sync.
+        await ahead.sync().catch(() => undefined);
+        const entry = this.#takeBuffered(ahead);
+        return entry ? this.#delivery(state, entry.stored, ahead.slot, entry.raw, { ahead, entry }) : null;
+      }
       const stored = fromAmqp(raw);
       if (isExpired(stored, this.#now())) {
         slot.discard(raw);
         continue;
       }
-      return this.#delivery(queue, stored, slot, raw);
+      return this.#delivery(state, stored, slot, raw);
     }
   }
 
@@ -641,7 +701,7 @@ export class AmqpDriver implements BrokerDriver {
         if (isExpired(stored, this.#now())) {
           slot.discard(raw);
         } else if (matchesSelector(stored, selector)) {
-          return this.#delivery(queue, stored, slot, raw);
+          return this.#delivery(this.#state(queue), stored, slot, raw);
         } else {
           held.push(raw);
         }
@@ -701,18 +761,123 @@ export class AmqpDriver implements BrokerDriver {
     }
   }
 
-  #delivery(queue: string, stored: StoredMessage, slot: ChannelSlot, raw: AmqpMessage): AmqpDelivery {
+  /** A held delivery; `from` names the read-ahead buffer it was taken from, if it was. */
+  #delivery(state: QueueState, stored: StoredMessage, slot: ChannelSlot, raw: AmqpMessage, from?: { ahead: ReadAhead; entry: Prefetched }): AmqpDelivery {
     this.#held++;
+    const queue = state.name;
     return new AmqpDelivery(toMessage(stored, this.#now()), { kind: 'queue', name: queue }, slot, raw, {
       settled: () => {
         this.#held--;
       },
-      released: () => {
-        const state = this.#queueStates.get(queue);
-        if (state) this.#kickAll(state);
-      },
+      released: () => this.#kickAll(state),
       lost: (delivery) => this.#status.emit({ kind: 'deliveryLost', source: queue, messageId: delivery.message.messageId }),
+      giveBack: (requeue) => {
+        // Back into the buffer it came from, in its place; or, while reading ahead, to the
+        // queue with the consumer paused: the broker would push it behind what is buffered.
+        if (from && from.ahead === state.ahead && from.ahead.takeBack(from.entry)) return Promise.resolve();
+        if (state.ahead?.consuming) return this.#readAheadPaused(state, requeue, true);
+        return requeue();
+      },
     });
+  }
+
+  // === read-ahead ===
+
+  /** The next buffered message that has not expired (expired ones are dropped). */
+  #takeBuffered(ahead: ReadAhead): Prefetched | undefined {
+    for (let entry = ahead.take(); entry !== undefined; entry = ahead.take()) {
+      if (!isExpired(entry.stored, this.#now())) return entry;
+      ahead.slot.discard(entry.raw);
+    }
+    return undefined;
+  }
+
+  /** Counts a plain get; a queue that gets hot starts reading ahead. */
+  #countPlainGet(state: QueueState, session: Session): void {
+    const options = this.#readAhead;
+    if (!options) return;
+    const now = this.#now();
+    state.lastPlainGet = now;
+    if (state.aheadStarting || state.ahead?.consuming || now < state.aheadHoldOffUntil) return;
+    if (now - state.windowStart >= 1_000) {
+      state.windowStart = now;
+      state.windowGets = 0;
+    }
+    if (++state.windowGets >= options.hotGetsPerSecond) void this.#startReadAhead(state, session, options);
+  }
+
+  async #startReadAhead(state: QueueState, session: Session, options: Required<ReadAheadOptions>): Promise<void> {
+    state.aheadStarting = true;
+    try {
+      // Alone on the queue, so that no scan runs while the consumer starts.
+      await state.lock.exclusive(async () => {
+        if (!session.alive || this.#session !== session || !this.#specs.has(state.name)) return;
+        let ahead = state.ahead;
+        if (!ahead?.slot.open) {
+          const channel = await this.#timed(session.conn.createChannel(), 'open a channel');
+          await this.#timed(channel.prefetch(options.prefetch), 'set the prefetch');
+          const fresh: ReadAhead = new ReadAhead(state.name, channel, options.prefetch, (p, what) => this.#timed(p, what), () => {
+            if (state.plain.length > 0) void this.#pump(state);
+          }, () => {
+            session.readAheads.delete(fresh);
+            if (state.ahead === fresh) state.ahead = undefined;
+          });
+          ahead = fresh;
+          state.ahead = ahead;
+          session.readAheads.add(ahead);
+        }
+        await ahead.start();
+      });
+    } catch (err) {
+      this.#log?.warn({ err: describe(err), queue: state.name }, 'reading ahead did not start');
+      return;
+    } finally {
+      state.aheadStarting = false;
+    }
+    this.#log?.debug({ queue: state.name }, 'reading ahead');
+    if (!state.aheadTimer) {
+      state.aheadTimer = setInterval(() => {
+        const ahead = state.ahead;
+        if (!ahead?.consuming) {
+          clearInterval(state.aheadTimer);
+          state.aheadTimer = undefined;
+          return;
+        }
+        if (this.#now() - state.lastPlainGet >= options.idleMs || !this.#specs.has(state.name)) void this.#readAheadPaused(state, undefined, false);
+      }, options.idleMs);
+      state.aheadTimer.unref();
+    }
+  }
+
+  /**
+   * Stops reading ahead (the buffer goes back to the queue), runs `fn`, and with `resume`
+   * starts again; alone on the queue throughout.
+   */
+  async #readAheadPaused(state: QueueState, fn: (() => Promise<void>) | undefined, resume: boolean): Promise<void> {
+    await state.lock.exclusive(async () => {
+      const ahead = state.ahead;
+      const was = ahead?.consuming === true;
+      if (was) await ahead?.stop().catch((err: unknown) => this.#log?.warn({ err: describe(err), queue: state.name }, 'stopping read-ahead failed'));
+      try {
+        await fn?.();
+      } finally {
+        if (was && resume && ahead?.slot.open && this.#specs.has(state.name)) {
+          await ahead.start().catch((err: unknown) => this.#log?.warn({ err: describe(err), queue: state.name }, 'reading ahead did not resume'));
+        }
+      }
+    });
+  }
+
+  /** Runs a scan (under the queue's exclusive lock) with the read-ahead buffer back on the queue, where the scan must see it. */
+  async #scanning<T>(state: QueueState, scan: () => Promise<T>): Promise<T> {
+    const ahead = state.ahead;
+    if (ahead?.consuming) {
+      await ahead.stop();
+      // Mixed selective and plain gets would start and stop it at every scan: hold it off a while.
+      state.aheadHoldOffUntil = this.#now() + (this.#readAhead?.idleMs ?? 0);
+      state.windowGets = 0;
+    }
+    return scan();
   }
 
   // === waiting gets ===
@@ -770,7 +935,7 @@ export class AmqpDriver implements BrokerDriver {
           if (!session || !this.#specs.has(state.name)) return;
           let delivery: AmqpDelivery | null;
           try {
-            delivery = await state.lock.shared(() => this.#takeOne(session, state.name));
+            delivery = await state.lock.shared(() => this.#takeOne(session, state));
           } catch (err) {
             // A lost connection fails every waiter through #lose; anything else fails the head getter.
             if (session.alive) state.plain[0]?.reject(err);
@@ -814,7 +979,7 @@ export class AmqpDriver implements BrokerDriver {
             const session = this.#session;
             if (!session) return;
             try {
-              const delivery = await state.lock.exclusive(() => this.#scanTake(session, state.name, waiter.selector as NormalizedSelector));
+              const delivery = await state.lock.exclusive(() => this.#scanning(state, () => this.#scanTake(session, state.name, waiter.selector as NormalizedSelector)));
               if (delivery) waiter.resolve(delivery);
             } catch (err) {
               if (session.alive) waiter.reject(err);
@@ -846,7 +1011,10 @@ export class AmqpDriver implements BrokerDriver {
   #state(queue: string): QueueState {
     let state = this.#queueStates.get(queue);
     if (!state) {
-      state = { name: queue, lock: new QueueLock(), plain: [], selective: [], pumping: false, pumpAgain: false, scanning: false, scanFor: undefined, timer: undefined, ticks: 0 };
+      state = {
+        name: queue, lock: new QueueLock(), plain: [], selective: [], pumping: false, pumpAgain: false, scanning: false, scanFor: undefined, timer: undefined, ticks: 0,
+        ahead: undefined, aheadStarting: false, aheadHoldOffUntil: 0, windowStart: 0, windowGets: 0, lastPlainGet: 0, aheadTimer: undefined,
+      };
       this.#queueStates.set(queue, state);
     }
     return state;
