@@ -85,8 +85,11 @@ export function encodeAuthEnvelopedDataGeneric(recipientInfos: Uint8Array, encry
   return encode(seq(OID_DER.authEnvelopedData, node(TAG.ctx(0), [aed])));
 }
 
+// AES-256-GCM, the default, first: the three OIDs differ only in their last byte.
+const GCM_BY_LIKELIHOOD: readonly ContentEncryption[] = ['aes256-gcm', 'aes128-gcm', 'aes192-gcm'];
+
 function gcmNamed(buf: Buffer, algOid: DerElement): ContentEncryption | undefined {
-  for (const e of CONTENT_ENCRYPTIONS) if (isEncoding(buf, algOid, GCM_OID[e])) return e;
+  for (const e of GCM_BY_LIKELIHOOD) if (isEncoding(buf, algOid, GCM_OID[e])) return e;
   return undefined;
 }
 
