@@ -17,9 +17,11 @@
 //
 // Knobs (environment): BENCH_LOOPS (1,16), BENCH_SIZES (1024,65536), BENCH_DRIVERS (amqp,memory),
 // BENCH_KEYS (ec-p256,rsa-2048), BENCH_QOPS (None,Integrity,Privacy,Confidentiality),
-// BENCH_WARMUP_MS (1000), BENCH_MEASURE_MS (4000), BENCH_SIDECAR_NODE_OPTIONS and
+// BENCH_WARMUP_MS (500), BENCH_MEASURE_MS (2000), BENCH_ROUNDS (5), BENCH_RATE (0: unpaced), BENCH_SIDECAR_NODE_OPTIONS and
 // BENCH_GATEWAY_NODE_OPTIONS (extra node flags, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`),
-// BENCH_JSON (a file for the raw points).
+// BENCH_SIDECAR_GATEWAY (JSON merged into the sidecars' `gateway` settings, e.g. `{"connections":1}`),
+// BENCH_CHILD_STDERR / BENCH_CHILD_STDOUT (=1: the children's output on ours, e.g. for --trace-gc),
+// BENCH_JSON (a file for the raw points), BENCH_REPORT_FROM (render the tables of such a file).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -40,8 +42,16 @@ const SIZES = list('BENCH_SIZES', '1024,65536').map(Number);
 const DRIVERS = list('BENCH_DRIVERS', 'amqp,memory') as ('amqp' | 'memory')[];
 const KEYS = list('BENCH_KEYS', 'ec-p256,rsa-2048') as KeyKind[];
 const QOPS = list('BENCH_QOPS', 'None,Integrity,Privacy,Confidentiality') as Qop[];
-const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1000);
-const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 4000);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 500);
+const MEASURE_MS = Number(process.env.BENCH_MEASURE_MS ?? 2000);
+/**
+ * Messages per second all loops together send at most (0: as fast as they go). At a fixed rate
+ * that every row sustains, the CPU per message compares the rows' own work, without the
+ * difference that a busier process batches more work per wake-up.
+ */
+const RATE = Number(process.env.BENCH_RATE ?? 0);
+/** Each point is measured this many times, the rows of a point back to back in alternating order; tables show medians. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MAX_LOOPS = Math.max(...LOOPS);
 const KEY_REUSE = { count: 100, maxAgeSeconds: 300 };
 
@@ -60,20 +70,21 @@ const directQueue = (i: number) => `E2E.DIRECT.${i}`;
 type Proc = 'app' | 'producer' | 'gateway' | 'consumer' | 'broker';
 const PROCS: readonly Proc[] = ['app', 'producer', 'gateway', 'consumer', 'broker'];
 
-/** CPU seconds (user + system) a process has used so far; 0 when it cannot be read. */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
+/** CPU seconds a process has used so far, in all and in the kernel; 0 when it cannot be read. */
+function cpuSeconds(pid: number | undefined): { total: number; sys: number } {
+  if (pid === undefined) return { total: 0, sys: 0 };
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    // utime, stime in clock ticks (USER_HZ 100)
+    return { total: (Number(fields[11]) + Number(fields[12])) / 100, sys: Number(fields[12]) / 100 };
   } catch {
-    return 0;
+    return { total: 0, sys: 0 };
   }
 }
 
-function cpuNow(pids: Partial<Record<Proc, number>>): Record<Proc, number> {
+function cpuNow(pids: Partial<Record<Proc, number>>): Record<Proc, { total: number; sys: number }> {
   const self = process.cpuUsage();
-  const out = { app: (self.user + self.system) / 1e6 } as Record<Proc, number>;
+  const out = { app: { total: (self.user + self.system) / 1e6, sys: self.system / 1e6 } } as Record<Proc, { total: number; sys: number }>;
   for (const p of PROCS) if (p !== 'app') out[p] = cpuSeconds(pids[p]);
   return out;
 }
@@ -84,6 +95,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 interface Point {
+  readonly round: number;
   readonly driver: 'amqp' | 'memory';
   readonly key: KeyKind | '-';
   readonly mode: Mode;
@@ -95,15 +107,27 @@ interface Point {
   readonly errors: number;
   /** CPU microseconds per message, by process (`undefined`: not part of this path). */
   readonly cpuUs: Partial<Record<Proc, number>>;
+  /** The part of it spent in the kernel (system time), by process. */
+  readonly sysShare: Partial<Record<Proc, number>>;
+  /** Mean milliseconds of each leg (through the sidecars only; see legsOf). */
+  readonly legs?: Legs;
 }
 
 /** Runs `loops` closed loops of `once(i)`: a warm-up, then MEASURE_MS measured. */
-async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number; errors: number; cpu: Record<Proc, number> }> {
+async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (i: number) => Promise<void>, hooks: { start?: () => Promise<void>; end?: () => Promise<void> } = {}): Promise<{ latencies: number[]; seconds: number; errors: number; cpu: Record<Proc, { total: number; sys: number }> }> {
   let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
   const latencies: number[] = [];
   let errors = 0;
+  const t0 = performance.now();
   const running = Array.from({ length: loops }, async (_, i) => {
-    while (phase !== 'stop') {
+    for (let n = 0; phase !== 'stop'; n++) {
+      if (RATE > 0) {
+        // Paced: message n of loop i is due at t0 + (n·loops + i) / RATE; a late one goes at once.
+        const due = t0 + ((n * loops + i) * 1000) / RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if ((phase as string) === 'stop') break; // set meanwhile
+      }
       const started = performance.now();
       try {
         await once(i);
@@ -116,6 +140,7 @@ async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (
     }
   });
   await new Promise((r) => setTimeout(r, WARMUP_MS));
+  await hooks.start?.();
   phase = 'measure';
   const start = performance.now();
   const cpuStart = cpuNow(pids);
@@ -123,18 +148,23 @@ async function drive(loops: number, pids: Partial<Record<Proc, number>>, once: (
   const cpuEnd = cpuNow(pids);
   const seconds = (performance.now() - start) / 1000;
   phase = 'stop';
+  await hooks.end?.();
   await Promise.all(running);
-  const cpu = {} as Record<Proc, number>;
-  for (const p of PROCS) cpu[p] = cpuEnd[p] - cpuStart[p];
+  const cpu = {} as Record<Proc, { total: number; sys: number }>;
+  for (const p of PROCS) cpu[p] = { total: cpuEnd[p].total - cpuStart[p].total, sys: cpuEnd[p].sys - cpuStart[p].sys };
   return { latencies, seconds, errors, cpu };
 }
 
-function toPoint(base: Omit<Point, 'perSec' | 'p50Ms' | 'p99Ms' | 'errors' | 'cpuUs'>, run: Awaited<ReturnType<typeof drive>>, procs: readonly Proc[]): Point {
+function toPoint(base: Omit<Point, 'round' | 'perSec' | 'p50Ms' | 'p99Ms' | 'errors' | 'cpuUs' | 'sysShare'>, run: Awaited<ReturnType<typeof drive>>, procs: readonly Proc[]): Point {
   const sorted = [...run.latencies].sort((a, b) => a - b);
   const n = Math.max(1, run.latencies.length);
   const cpuUs: Partial<Record<Proc, number>> = {};
-  for (const p of procs) cpuUs[p] = (run.cpu[p] * 1e6) / n;
-  return { ...base, perSec: run.latencies.length / run.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: run.errors, cpuUs };
+  const sysShare: Partial<Record<Proc, number>> = {};
+  for (const p of procs) {
+    cpuUs[p] = (run.cpu[p].total * 1e6) / n;
+    sysShare[p] = run.cpu[p].total > 0 ? run.cpu[p].sys / run.cpu[p].total : Number.NaN;
+  }
+  return { ...base, round: 0, perSec: run.latencies.length / run.seconds, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), errors: run.errors, cpuUs, sysShare };
 }
 
 // === the baseline: amqplib straight to RabbitMQ ===
@@ -162,6 +192,42 @@ async function direct(brokerUrl: string, brokerPid: number | undefined, size: nu
 
 // === through the sidecars and the gateway ===
 
+/**
+ * Where a message's time goes, as means in milliseconds: the app's put and get, the sidecars'
+ * own time for them (their request histograms: from the app's request to the last byte of the
+ * answer), and the gateway's time for the put, the lease and the lease's ack.
+ */
+interface Legs {
+  readonly appPut: number;
+  readonly producerPut: number;
+  readonly gatewayPut: number;
+  readonly appGet: number;
+  readonly consumerGet: number;
+  readonly gatewayLease: number;
+  readonly gatewayAck: number;
+}
+
+type Durations = Map<string, { sum: number; count: number }>;
+
+/** Sum and count of qshield_request_duration_seconds by operation, from a /metrics page. */
+async function durations(admin: string): Promise<Durations> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const out: Durations = new Map();
+  for (const m of text.matchAll(/^qshield_request_duration_seconds_(sum|count)\{operation="([^"]+)"\} (\S+)$/gm)) {
+    const entry = out.get(m[2] as string) ?? { sum: 0, count: 0 };
+    entry[m[1] as 'sum' | 'count'] = Number(m[3]);
+    out.set(m[2] as string, entry);
+  }
+  return out;
+}
+
+function meanMs(before: Durations, after: Durations, op: string): number {
+  const a = after.get(op);
+  const b = before.get(op) ?? { sum: 0, count: 0 };
+  if (a === undefined || a.count === b.count) return Number.NaN;
+  return ((a.sum - b.sum) / (a.count - b.count)) * 1000;
+}
+
 const messagePath = (queue: string) => `/ibmmq/rest/v3/messaging/qmgr/${QM}/queue/${queue}/message`;
 
 async function throughSidecars(d: Deployment, key: KeyKind, qop: Qop, size: number, loops: number): Promise<Point> {
@@ -174,18 +240,47 @@ async function throughSidecars(d: Deployment, key: KeyKind, qop: Qop, size: numb
   const putHeaders = { 'ibm-mq-rest-csrf-token': 'app', 'content-type': 'application/octet-stream' };
   const getHeaders = { 'ibm-mq-rest-csrf-token': 'app' };
   const pids = { producer: producer.child.pid, gateway: d.gateway.child.pid, consumer: consumer.child.pid, broker: d.brokerPid };
+  const admins = [producer.admin, consumer.admin, d.gateway.admin];
+  let measuring = false;
+  const appMs = { put: 0, get: 0, n: 0 };
+  let before: Durations[] = [];
+  let after: Durations[] = [];
   const run = await drive(loops, pids, async (i) => {
     const path = messagePath(queueName(key, qop, i));
+    const t0 = performance.now();
     const p = await put.request({ path, method: 'POST', headers: putHeaders, body: payload });
     const pBody = await p.body.text();
     if (p.statusCode !== 201) throw new Error(`put ${p.statusCode}: ${pBody.slice(0, 300)}`);
+    const t1 = performance.now();
     const g = await get.request({ path, method: 'DELETE', headers: getHeaders });
     const got = Buffer.from(await g.body.arrayBuffer());
     if (g.statusCode !== 200) throw new Error(`get ${g.statusCode}: ${got.toString('utf8').slice(0, 300)}`);
     if (got.length !== size || got[0] !== 0x62 || got[size - 1] !== 0x62) throw new Error(`get returned ${got.length} bytes, not the payload`);
+    if (measuring) {
+      appMs.put += t1 - t0;
+      appMs.get += performance.now() - t1;
+      appMs.n++;
+    }
+  }, {
+    // The histograms are read just outside the CPU window, so that reading them costs it nothing.
+    start: async () => {
+      before = await Promise.all(admins.map(durations));
+      measuring = true;
+    },
+    end: async () => {
+      measuring = false;
+      after = await Promise.all(admins.map(durations));
+    },
   });
   await Promise.all([put.close(), get.close()]);
-  return toPoint({ driver: d.driver, key: qop === 'None' ? '-' : key, mode: qop, size, loops }, run, d.driver === 'amqp' ? PROCS : ['app', 'producer', 'gateway', 'consumer']);
+  const [pb, cb, gb] = before as [Durations, Durations, Durations];
+  const [pa, ca, ga] = after as [Durations, Durations, Durations];
+  const legs: Legs = {
+    appPut: appMs.put / Math.max(1, appMs.n), producerPut: meanMs(pb, pa, 'put'), gatewayPut: meanMs(gb, ga, 'put'),
+    // The gateway files a lease under get, and its ack under other.
+    appGet: appMs.get / Math.max(1, appMs.n), consumerGet: meanMs(cb, ca, 'get'), gatewayLease: meanMs(gb, ga, 'get'), gatewayAck: meanMs(gb, ga, 'other'),
+  };
+  return { ...toPoint({ driver: d.driver, key: qop === 'None' ? '-' : key, mode: qop, size, loops }, run, d.driver === 'amqp' ? PROCS : ['app', 'producer', 'gateway', 'consumer']), legs };
 }
 
 // === the deployment: a CA, a gateway process, sidecar processes ===
@@ -193,6 +288,8 @@ async function throughSidecars(d: Deployment, key: KeyKind, qop: Qop, size: numb
 interface RunningProcess {
   readonly child: ChildProcess;
   readonly url: string;
+  /** Its /healthz, /readyz, /metrics. */
+  readonly admin: string;
 }
 
 interface Deployment {
@@ -240,16 +337,17 @@ function writePem(file: string, text: string): void {
 /** Spawns `qshield <command> --config FILE` and resolves with its URL once it listens. */
 async function spawnQshield(command: 'gateway' | 'sidecar', configFile: string, nodeFlags: string): Promise<RunningProcess> {
   const flags = nodeFlags.split(' ').filter((f) => f !== '');
-  const child = spawn(process.execPath, [...flags, join(REPO, 'cli/qshield.ts'), command, '--config', configFile], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_CHILD_STDOUT=1: the children's standard output on ours (for --trace-gc and the like).
+  const child = spawn(process.execPath, [...flags, join(REPO, 'cli/qshield.ts'), command, '--config', configFile], { cwd: REPO, stdio: ['ignore', process.env.BENCH_CHILD_STDOUT === '1' ? 'inherit' : 'ignore', 'pipe'] });
   let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, admin] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${command} did not start in time:\n${stderr}`)), 60_000);
     child.stderr?.on('data', (c: Buffer) => {
       if (stderr.length < 100_000) stderr += c.toString();
-      const m = /listening on (https?:\/\/[^\s,]+)/.exec(stderr);
+      const m = /listening on (https?:\/\/[^\s,]+), admin on (http:\/\/\S+)/.exec(stderr);
       if (m !== null) {
         clearTimeout(timer);
-        resolve(m[1] as string);
+        resolve([m[1] as string, m[2] as string]);
       }
     });
     child.once('exit', (code) => {
@@ -258,7 +356,7 @@ async function spawnQshield(command: 'gateway' | 'sidecar', configFile: string, 
     });
   });
   if (process.env.BENCH_CHILD_STDERR === '1') child.stderr?.on('data', (c: Buffer) => process.stderr.write(c));
-  return { child, url };
+  return { child, url, admin };
 }
 
 /** SIGTERM (a drain: profiles get written), and wait for the exit. */
@@ -324,7 +422,8 @@ async function startDeploymentProcesses(root: string, ca: TestCa, driver: 'amqp'
       writeFileSync(join(w.dir, 'sidecar.json'), JSON.stringify({
         apiVersion: 'qshield.io/sidecar-config/v1alpha1', kind: 'SidecarConfig',
         listen: { host: '127.0.0.1', port: 0 },
-        gateway: { url: gateway.url, spiffeId: GATEWAY_ID, channel: 'apps' },
+        // BENCH_SIDECAR_GATEWAY: JSON merged into the sidecars' `gateway` settings (pool tuning).
+        gateway: { url: gateway.url, spiffeId: GATEWAY_ID, channel: 'apps', ...JSON.parse(process.env.BENCH_SIDECAR_GATEWAY ?? '{}') as Record<string, unknown> },
         identity: { certificateFile: 'svid.crt', keyFile: 'svid.key', trustBundleFile: 'bundle.pem' },
         messageKeyring: { dir: 'message-keyring' },
         admin: { host: '127.0.0.1', port: 0 },
@@ -372,27 +471,76 @@ async function throughOnce(d: Deployment, key: KeyKind, qop: Qop): Promise<void>
   if (g.status !== 200 || text !== 'ready?') throw new Error(`readiness get ${g.status}: ${text.slice(0, 300)}`);
 }
 
+/** What the gateway counted: TLS handshakes (connections made) and security events, against requests. */
+async function gatewayCounters(admin: string): Promise<string> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  const events = [...text.matchAll(/^qshield_security_events_total\{[^}]*action="([^"]+)"[^}]*\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+  return `${fmt(sum('qshield_requests_total'))} requests, ${fmt(sum('qshield_tls_handshakes_total'))} TLS handshakes, security events: ${events.join(', ') || 'none'}`;
+}
+
 // === report ===
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const sizeLabel = (size: number) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
 
+function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/**
+ * One table row per mode and key: medians over the rounds; ratios are the median of each round's
+ * ratio to the None (or direct) row measured beside it.
+ */
 function table(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
   const lines: string[] = [];
-  const cpuHead = driver === 'amqp' ? 'app + producer + gateway + consumer + broker' : 'app + producer + gateway + consumer';
-  lines.push(`| body | loops | QoP | keys | messages/s | ratio to None | ratio to direct | p50 / p99 ms | CPU µs/message: ${cpuHead} | errors |`);
-  lines.push('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|');
+  const procs = driver === 'amqp' ? PROCS : PROCS.filter((x) => x !== 'broker');
+  const direct = driver === 'amqp'; // the direct baseline runs against RabbitMQ only
+  lines.push(`| body | loops | QoP | keys | messages/s | ratio to None | CPU ratio to None |${direct ? ' ratio to direct |' : ''} p50 / p99 ms | CPU µs/message: ${procs.join(' + ')} | errors |`);
+  lines.push(`|---:|---:|---|---|---:|---:|---:|${direct ? '---:|' : ''}---:|---:|---:|`);
+  type Row = { mode: Mode; key: KeyKind | '-' };
+  const rows: Row[] = driver === 'amqp' ? [{ mode: 'direct', key: '-' }] : [];
+  for (const mode of QOPS) {
+    if (mode === 'None') rows.push({ mode, key: '-' });
+    else for (const key of KEYS) rows.push({ mode, key });
+  }
   for (const size of SIZES) {
     for (const loops of LOOPS) {
-      const here = points.filter((p) => p.size === size && p.loops === loops && (p.driver === driver || (driver === 'amqp' && p.mode === 'direct')));
-      const none = here.find((p) => p.mode === 'None' && p.driver === driver);
-      const base = points.find((p) => p.mode === 'direct' && p.size === size && p.loops === loops);
-      const order = (p: Point) => ['direct', 'None', 'Integrity', 'Privacy', 'Confidentiality'].indexOf(p.mode) * 10 + (p.key === 'rsa-2048' ? 1 : 0);
-      for (const p of [...here].sort((a, b) => order(a) - order(b))) {
-        if (p.mode === 'direct' && driver !== 'amqp') continue;
-        const cpu = (driver === 'amqp' ? PROCS : PROCS.filter((x) => x !== 'broker')).map((x) => fmt(p.cpuUs[x])).join(' + ');
-        const total = Object.values(p.cpuUs).reduce((a, b) => a + (b ?? 0), 0);
-        lines.push(`| ${sizeLabel(size)} | ${loops} | ${p.mode === 'direct' ? 'direct amqplib' : p.mode} | ${p.key === '-' ? '' : p.key} | ${fmt(p.perSec)} | ${none === undefined || p.mode === 'direct' ? '' : fmt(p.perSec / none.perSec, 2)} | ${base === undefined ? '' : fmt(p.perSec / base.perSec, 2)} | ${fmt(p.p50Ms, 2)} / ${fmt(p.p99Ms, 2)} | ${cpu} = ${fmt(total)} | ${p.errors} |`);
+      const at = (mode: Mode, key: KeyKind | '-', round: number) => points.find((p) => p.size === size && p.loops === loops && p.mode === mode && p.key === key && p.round === round && (mode === 'direct' || p.driver === driver));
+      for (const { mode, key } of rows) {
+        const mine = points.filter((p) => p.size === size && p.loops === loops && p.mode === mode && p.key === key && (mode === 'direct' || p.driver === driver));
+        if (mine.length === 0) continue;
+        const ratio = (base: Mode) => median(mine.map((p) => p.perSec / (at(base, '-', p.round)?.perSec ?? Number.NaN)));
+        const cpu = procs.map((x) => median(mine.map((p) => p.cpuUs[x] ?? Number.NaN)));
+        const totalOf = (p: Point | undefined) => (p === undefined ? Number.NaN : procs.reduce((a, x) => a + (p.cpuUs[x] ?? 0), 0));
+        const total = median(mine.map(totalOf));
+        // What the throughput ratio would be where these processes are CPU-bound on cores of their own.
+        const cpuRatio = median(mine.map((p) => totalOf(at('None', '-', p.round)) / totalOf(p)));
+        lines.push(`| ${sizeLabel(size)} | ${loops} | ${mode === 'direct' ? 'direct amqplib' : mode} | ${key === '-' ? '' : key} | ${fmt(median(mine.map((p) => p.perSec)))} | ${mode === 'direct' ? '' : fmt(ratio('None'), 2)} | ${mode === 'direct' ? '' : fmt(cpuRatio, 2)} |${direct ? ` ${fmt(ratio('direct'), 2)} |` : ''} ${fmt(median(mine.map((p) => p.p50Ms)), 2)} / ${fmt(median(mine.map((p) => p.p99Ms)), 2)} | ${cpu.map((c) => fmt(c)).join(' + ')} = ${fmt(total)} | ${mine.reduce((a, p) => a + p.errors, 0)} |`);
+      }
+    }
+  }
+  return lines;
+}
+
+/** Mean milliseconds per leg (medians over the rounds). */
+function legsTable(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
+  const lines = [
+    '| body | loops | QoP | keys | app put | producer sidecar put | gateway put | app get | consumer sidecar get | gateway lease | gateway lease ack |',
+    '|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const size of SIZES) {
+    for (const loops of LOOPS) {
+      for (const mode of QOPS) {
+        for (const key of mode === 'None' ? ['-' as const] : KEYS) {
+          const mine = points.filter((p) => p.driver === driver && p.size === size && p.loops === loops && p.mode === mode && p.key === key && p.legs !== undefined);
+          if (mine.length === 0) continue;
+          const leg = (k: keyof Legs) => fmt(median(mine.map((p) => (p.legs as Legs)[k])), 2);
+          lines.push(`| ${sizeLabel(size)} | ${loops} | ${mode} | ${key === '-' ? '' : key} | ${leg('appPut')} | ${leg('producerPut')} | ${leg('gatewayPut')} | ${leg('appGet')} | ${leg('consumerGet')} | ${leg('gatewayLease')} | ${leg('gatewayAck')} |`);
+        }
       }
     }
   }
@@ -400,6 +548,17 @@ function table(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_REPORT_FROM !== undefined) {
+    // Re-renders the tables of an earlier run's BENCH_JSON file.
+    const earlier = JSON.parse(readFileSync(process.env.BENCH_REPORT_FROM, 'utf8')) as Point[];
+    for (const driver of DRIVERS) {
+      console.log('');
+      for (const line of table(earlier, driver)) console.log(line);
+      console.log('');
+      for (const line of legsTable(earlier, driver)) console.log(line);
+    }
+    return;
+  }
   const loadBefore = loadavg();
   const ca = makeCa({ trustDomain: TD });
   const root = mkdtempSync(join(tmpdir(), 'qshield-bench-e2e-'));
@@ -420,7 +579,7 @@ async function main(): Promise<void> {
   try {
     for (const driver of DRIVERS) {
       const d = await startDeploymentProcesses(root, ca, driver, broker?.url ?? '', brokerPid);
-      console.error(`${driver}: gateway ${d.gateway.url}, ${d.sidecars.size} sidecars ready`);
+      console.error(`${driver}: gateway ${d.gateway.url} (pid ${d.gateway.child.pid}), sidecars ready: ${[...d.sidecars].map(([n, s]) => `${n} pid ${s.child.pid}`).join(', ')}`);
       try {
         let turn = 0;
         for (const size of SIZES) {
@@ -430,15 +589,17 @@ async function main(): Promise<void> {
             for (const qop of QOPS) {
               for (const key of qop === 'None' ? [KEYS[0] as KeyKind] : KEYS) jobs.push(() => throughSidecars(d, key, qop, size, loops));
             }
-            // Alternate the order so that no row always runs first on a cold or warm machine.
-            if (turn++ % 2 === 1) jobs.reverse();
-            for (const job of jobs) {
-              const p = await job();
-              points.push(p);
-              console.error(`  ${driver} ${sizeLabel(size)} × ${loops}: ${p.mode}${p.key === '-' ? '' : ` ${p.key}`} ${fmt(p.perSec)}/s p50 ${fmt(p.p50Ms, 2)} ms p99 ${fmt(p.p99Ms, 2)} ms${p.errors > 0 ? ` (${p.errors} errors)` : ''}`);
+            for (let round = 0; round < ROUNDS; round++) {
+              // Alternate the order so that no row always runs first on a cold or warm machine.
+              for (const job of turn++ % 2 === 1 ? [...jobs].reverse() : jobs) {
+                const p = { ...(await job()), round };
+                points.push(p);
+                console.error(`  ${driver} ${sizeLabel(size)} × ${loops} round ${round + 1}: ${p.mode}${p.key === '-' ? '' : ` ${p.key}`} ${fmt(p.perSec)}/s p50 ${fmt(p.p50Ms, 2)} ms p99 ${fmt(p.p99Ms, 2)} ms${p.errors > 0 ? ` (${p.errors} errors)` : ''}; CPU µs (kernel share) ${Object.entries(p.cpuUs).map(([x, us]) => `${x} ${fmt(us)} (${fmt((p.sysShare[x as Proc] ?? 0) * 100)}%)`).join(', ')}`);
+              }
             }
           }
         }
+        console.error(`  ${driver} gateway after the run: ${await gatewayCounters(d.gateway.admin)}`);
       } finally {
         await d.stop();
       }
@@ -450,12 +611,16 @@ async function main(): Promise<void> {
   if (process.env.BENCH_JSON !== undefined) writeFileSync(process.env.BENCH_JSON, JSON.stringify(points, null, 2));
 
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point; non-persistent; Confidentiality with key reuse ${KEY_REUSE.count} messages / ${KEY_REUSE.maxAgeSeconds} s`);
+  console.log(`${RATE > 0 ? `paced: ${RATE} messages/s in all; ` : ''}warm-up ${WARMUP_MS} ms, measured ${MEASURE_MS} ms per point, ${ROUNDS} rounds (medians; ratios: median of each round's ratio); non-persistent; Confidentiality with key reuse ${KEY_REUSE.count} messages / ${KEY_REUSE.maxAgeSeconds} s`);
   for (const driver of DRIVERS) {
     console.log('');
     console.log(driver === 'amqp' ? '### Through RabbitMQ (amqp driver)' : '### Gateway on its memory driver (no broker): the sidecars\' and gateway\'s own cost');
     console.log('');
     for (const line of table(points, driver)) console.log(line);
+    console.log('');
+    console.log('Where the time goes: mean ms of each leg (the sidecars\' and the gateway\'s own request times, from their metrics)');
+    console.log('');
+    for (const line of legsTable(points, driver)) console.log(line);
   }
 }
 

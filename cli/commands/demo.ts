@@ -5,6 +5,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CA_FILES } from '../../lib/identity/index.ts';
 import { createLogger, type Logger } from '../../lib/log/index.ts';
 import { curlHints } from '../demo/curl-hints.ts';
 import { startDemoDeployment, type DemoDeployment } from '../demo/demo-deployment.ts';
@@ -73,7 +74,7 @@ export const demoCommand: Command = {
     const signals = watchSignals();
     let logFile: WriteStream | undefined;
     let deployment: DemoDeployment | undefined;
-    let stopRenewal = () => undefined as void;
+    let stopRenewal: (() => void) | undefined;
     let claimed = false;
     try {
       if (!temporary) {
@@ -91,9 +92,14 @@ export const demoCommand: Command = {
       const steps = demoScenario();
       const layout = tableLayout(steps.map((s) => s.title));
       io.stdout.write(renderHeader(layout));
-      const scenario = runScenario(steps, { deployment, files }, (index, outcome) => io.stdout.write(renderRow(layout, index, outcome)));
+      const abort = new AbortController();
+      const scenario = runScenario(steps, { deployment, files, signal: abort.signal }, (index, outcome) => {
+        if (!abort.signal.aborted) io.stdout.write(renderRow(layout, index, outcome));
+      });
       const outcomes = await Promise.race([scenario, signals.stopped.then(() => undefined)]);
       if (outcomes === undefined) {
+        abort.abort();
+        await scenario; // the steps give up at once: nothing is left running when the components close
         io.stdout.write('\nqshield demo: interrupted; stopping.\n');
         return options.once ? EXIT.failed : EXIT.ok;
       }
@@ -106,7 +112,7 @@ export const demoCommand: Command = {
         '',
         `The demo keeps running; endpoints in ${files.paths.endpoints}. Try it (Ctrl-C stops it):`,
         '',
-        ...curlHints(deployment.endpoints).map((line) => `  ${line}`),
+        ...curlHints(deployment.endpoints, { cert: files.paths.identityCert('producer'), key: files.paths.identityKey('producer'), bundle: join(files.paths.ca, CA_FILES.bundle) }).map((line) => `  ${line}`),
         '',
         '',
       ].join('\n'));
@@ -114,7 +120,7 @@ export const demoCommand: Command = {
       io.stdout.write(`qshield demo: ${signal}: stopping.\n`);
       return EXIT.ok;
     } finally {
-      stopRenewal();
+      stopRenewal?.();
       signals.dispose();
       await deployment?.close();
       if (logFile !== undefined) await new Promise<void>((resolve) => (logFile as WriteStream).end(resolve));

@@ -9,7 +9,7 @@ import { AppError } from '../../lib/errors/index.ts';
 import type { Logger } from '../../lib/log/index.ts';
 import type { BrokerDriver } from '../../sidecar/drivers/driver.ts';
 import { createBrokerDriver } from '../../sidecar/gateway/broker.ts';
-import { gatewayConfigFromFile } from '../../sidecar/gateway/config.ts';
+import { gatewayConfigFromFile, type GatewayConfig } from '../../sidecar/gateway/config.ts';
 import { runGateway, type RunningGateway } from '../../sidecar/gateway/run-gateway.ts';
 import { sidecarConfigFromFile } from '../../sidecar/workload/config.ts';
 import { startWorkloadSidecar, type WorkloadSidecar } from '../../sidecar/workload/workload-sidecar.ts';
@@ -53,7 +53,7 @@ async function brokerSection(files: DemoFiles, broker: string | undefined): Prom
   return section;
 }
 
-async function connectBroker(config: ReturnType<typeof gatewayConfigFromFile>, broker: string | undefined, log: Logger): Promise<BrokerDriver> {
+async function connectBroker(config: GatewayConfig, broker: string | undefined, log: Logger): Promise<BrokerDriver> {
   const driver = await createBrokerDriver(config.broker, log);
   try {
     // The first connection attempt decides: refused, unknown host or bad credentials end the demo now.

@@ -41,7 +41,7 @@ export interface DemoFiles {
    */
   addGeneration(name: DemoWorkload, n: number): Promise<MessageKeyGeneration>;
   generation(name: DemoWorkload, n: number): MessageKeyGeneration | undefined;
-  /** Writes a configuration file (JSON); returns it parsed back as the raw object. */
+  /** Writes a JSON file (a configuration, endpoints.json), creating its directory. */
   writeJson(path: string, value: unknown, mode?: number): Promise<void>;
 }
 

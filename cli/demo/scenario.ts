@@ -15,6 +15,7 @@ export function demoScenario(): ScenarioStep[] {
 export async function runScenario(steps: readonly ScenarioStep[], context: ScenarioContext, onOutcome: (index: number, outcome: StepOutcome) => void): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   for (const [index, step] of steps.entries()) {
+    if (context.signal.aborted) break;
     let result: StepResult;
     try {
       result = await step.run(context);

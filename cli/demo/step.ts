@@ -6,6 +6,8 @@ import type { DemoFiles } from './demo-files.ts';
 export interface ScenarioContext {
   readonly deployment: DemoDeployment;
   readonly files: DemoFiles;
+  /** Aborted when the demo is stopped (SIGINT, SIGTERM): steps give up waiting at once. */
+  readonly signal: AbortSignal;
 }
 
 export interface StepResult {

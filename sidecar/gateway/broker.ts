@@ -31,7 +31,7 @@ export async function createBrokerDriver(config: GatewayConfig['broker'], log: L
   return new AmqpDriver({
     url: url.toString(),
     connectionName: 'qshield-gateway',
-    log: log.child({ module: 'amqp' }),
+    log,
     ...(config.operationTimeoutMs === undefined ? {} : { operationTimeoutMs: config.operationTimeoutMs }),
     ...(config.getChannels === undefined ? {} : { getChannels: config.getChannels }),
   });

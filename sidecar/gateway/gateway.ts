@@ -102,6 +102,7 @@ function claimedSpiffeId(socket: TLSSocket): string | undefined {
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, driver, events, metrics } = options;
+  // Components bind their own `module`: they get options.log, since pino repeats a key bound twice.
   const log = options.log.child({ module: 'gateway' });
   const now = options.now ?? Date.now;
 
@@ -119,6 +120,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let refusedPolicySha: string | undefined;
   let refusedIdentity: IdentityFileSet | undefined;
   let queuesConfiguredFor: CompiledPolicy | undefined;
+  /** Why the last declaration failed, for /readyz (a queue the broker holds with other attributes). */
+  let queueError: string | undefined;
 
   async function configureQueues(): Promise<void> {
     if (queuesConfiguredFor === policy) return;
@@ -129,7 +132,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const queues = target.bundle.queues.filter((q) => q.name !== errorQueue.name).map((q) => ({ name: q.name, maxDepth: q.maxDepth, maxMessageLength: q.maxMessageLength }));
       await driver.configureQueues([...queues, errorQueue]);
       queuesConfiguredFor = target;
+      queueError = undefined;
     } catch (err) {
+      queueError = err instanceof Error ? err.message : String(err);
       log.warn({ [F.code]: err instanceof AppError ? err.code : 'ERR_INTERNAL', err }, 'declaring the queues failed; retrying');
     }
   }
@@ -151,7 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
   await checkMessageCertificates();
-  const leases = new LeaseTable({ maxPerOwner: config.leases.maxPerPeer, log, now });
+  const leases = new LeaseTable({ maxPerOwner: config.leases.maxPerPeer, log: options.log, now });
 
   // --- connections ---
   const connections = new WeakMap<TLSSocket, PeerConnection>();
@@ -220,7 +225,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const handler = new RequestHandler({
-    log, driver, events, metrics,
+    log: options.log, driver, events, metrics,
     rateLimiter: new RateLimiter(),
     longPolls: new LongPollLimiter(config.limits.maxLongPollsPerPeer),
     idempotency: new IdempotentPuts({ windowMs: config.idempotency.windowMs, maxEntries: config.idempotency.maxEntries, now }),
@@ -426,7 +431,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     readiness() {
       if (draining) return { ok: false, reason: 'draining' };
       if (!driver.health().ready) return { ok: false, reason: `broker ${driver.health().state}` };
-      if (queuesConfiguredFor !== policy) return { ok: false, reason: 'queues not declared' };
+      if (queuesConfiguredFor !== policy) return { ok: false, reason: `queues not declared${queueError === undefined ? '' : `: ${queueError}`}` };
       if (now() >= identity.svid.notAfter.getTime()) return { ok: false, reason: 'gateway SVID expired' };
       return { ok: true };
     },

@@ -77,6 +77,18 @@ describe('checkProtection: Integrity', () => {
     expect(refusalOf(() => check(integrity(), signed(other))).signer).toBe(`spiffe://${TD}/ns/app/sa/other`);
   });
 
+  it('checks each message against its own policy object, however often the policies are used', () => {
+    const forSigner = integrity();
+    const forOther = policy({ authorizedSigners: [`spiffe://${TD}/ns/app/sa/other`] });
+    const strongSignature = policy({ authorizedSigners: [`spiffe://${TD}/ns/app/sa/signer`], signatureAlgorithm: 'SHA512' });
+    for (let i = 0; i < 3; i++) {
+      expect(check(forSigner, signed(signer)).signer).toBe(`spiffe://${TD}/ns/app/sa/signer`);
+      expect(refusalOf(() => check(forOther, signed(signer))).error.code).toBe('ERR_ENVELOPE_SIGNER_NOT_AUTHORIZED');
+      expect(check(forOther, signed(other)).signer).toBe(`spiffe://${TD}/ns/app/sa/other`);
+      expect(refusalOf(() => check(strongSignature, signed(signer))).error.code).toBe('ERR_ENVELOPE_STRENGTH_MISMATCH');
+    }
+  });
+
   it('refuses a message without a message-id binding when the caller gave no id', () => {
     expect(refusalOf(() => check(integrity(), signed(signer, { messageId: null }), null)).error.code).toBe('ERR_ENVELOPE_DESTINATION_MISMATCH');
   });

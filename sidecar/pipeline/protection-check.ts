@@ -4,7 +4,7 @@
 // binding); a Privacy or Confidentiality message must be a well-formed AuthEnvelopedData with a
 // strong enough cipher. Its signer and binding sit inside the encryption: only the recipient's
 // workload sidecar can check those (docs/gateway-api.md, "What the gateway enforces").
-import { EnvelopeError, inspect, open, type ContentEncryption, type Inspection, type SignatureAlgorithm, type TrustBundle } from '../../lib/envelope/index.ts';
+import { EnvelopeError, inspect, open, type ContentEncryption, type Inspection, type OpenPolicy, type SignatureAlgorithm, type TrustBundle } from '../../lib/envelope/index.ts';
 import type { ProtectionPolicy } from '../../lib/policy/index.ts';
 
 /** Why a put was refused: the envelope error (its code goes to the client) and the event facts. */
@@ -102,20 +102,33 @@ export function checkProtection(input: ProtectionCheckInput): ProtectionCheckRes
   return { found: 'encrypted' };
 }
 
+// What open() enforces for each policy, made once per policy object: open() compiles the
+// authorized-signer patterns once per OpenPolicy object, so a fresh one per message would
+// compile them for every put.
+const openPolicies = new WeakMap<ProtectionPolicy, OpenPolicy>();
+
+function openPolicyOf(policy: ProtectionPolicy): OpenPolicy {
+  let openPolicy = openPolicies.get(policy);
+  if (openPolicy === undefined) {
+    const signature = MIN_SIGNATURE[policy.signatureAlgorithm ?? 'SHA256'];
+    openPolicy = Object.freeze({
+      qop: 'integrity' as const,
+      authorizedSigners: policy.authorizedSigners,
+      ...(signature === undefined ? {} : { minimumStrength: { signature } }),
+    });
+    openPolicies.set(policy, openPolicy);
+  }
+  return openPolicy;
+}
+
 function checkSigned(input: ProtectionCheckInput): ProtectionCheckResult {
-  const { policy } = input;
-  const signature = MIN_SIGNATURE[policy.signatureAlgorithm ?? 'SHA256'];
   try {
     const opened = open(input.body, {
       trustBundle: input.trustBundle,
       destination: input.destination,
       ...(input.messageId === undefined ? {} : { messageId: Buffer.from(input.messageId, 'hex') }),
       ...(input.clock === undefined ? {} : { clock: input.clock }),
-      policy: {
-        qop: 'integrity',
-        authorizedSigners: policy.authorizedSigners,
-        ...(signature === undefined ? {} : { minimumStrength: { signature } }),
-      },
+      policy: openPolicyOf(input.policy),
     });
     const signer = opened.signer?.spiffeId;
     if (opened.messageId === undefined) {

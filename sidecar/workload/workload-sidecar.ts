@@ -67,6 +67,7 @@ const GATEWAY_CHECK_MS = 5000;
 export async function startWorkloadSidecar(options: WorkloadSidecarOptions): Promise<WorkloadSidecar> {
   const { config } = options;
   const now = options.now ?? Date.now;
+  // Components bind their own `module`: they get options.log, since pino repeats a key bound twice.
   const log = options.log.child({ module: 'sidecar' });
 
   // --- identity and keyring, both required to start ---
@@ -78,7 +79,7 @@ export async function startWorkloadSidecar(options: WorkloadSidecarOptions): Pro
 
   const sink = config.securityEvents.sink;
   const observability = await startObservability({
-    log,
+    log: options.log,
     service: { name: 'qshield-sidecar', ...(options.version === undefined ? {} : { version: options.version }), ...(config.securityEvents.nodeName === undefined ? {} : { nodeName: config.securityEvents.nodeName }) },
     ...(sink === undefined ? {} : { sink }),
     admin: { host: config.admin.host, port: config.admin.port },
@@ -91,11 +92,11 @@ export async function startWorkloadSidecar(options: WorkloadSidecarOptions): Pro
     url: config.gateway.url, spiffeId: config.gateway.spiffeId, channel: config.gateway.channel,
     connections: config.gateway.connections, pipelining: config.gateway.pipelining, longPollConnections: config.gateway.longPollConnections,
     connectTimeoutMs: config.gateway.connectTimeoutMs, requestTimeoutMs: config.gateway.requestTimeoutMs, keepAliveTimeoutMs: config.gateway.keepAliveTimeoutMs,
-    identity, log, ...(options.allowH2 === undefined ? {} : { allowH2: options.allowH2 }),
+    identity, log: options.log, ...(options.allowH2 === undefined ? {} : { allowH2: options.allowH2 }),
   });
   const cache = new ProtectionCache({ client: () => client, trustBundle: () => identity.bundle, refreshIntervalMs: config.policyRefreshIntervalMs, now });
   const protector = new Protector({ keyring: () => keyring, trustBundle: () => identity.bundle, clock: () => new Date(now()) });
-  const quarantiner = new Quarantiner({ client: () => client, events, log, spiffeId: () => spiffeId, putRetries: config.gateway.putRetries, now });
+  const quarantiner = new Quarantiner({ client: () => client, events, log: options.log, spiffeId: () => spiffeId, putRetries: config.gateway.putRetries, now });
 
   // --- rotation: identity files and the keyring directory, polled ---
   let refusedIdentity: IdentityFileSet | undefined;
@@ -225,7 +226,7 @@ export async function startWorkloadSidecar(options: WorkloadSidecarOptions): Pro
   // --- the app-facing listener ---
   let draining = false;
   const handler = new AppHandler({
-    log, client: () => client, cache, protector, quarantiner, events, metrics, workloadMetrics,
+    log: options.log, client: () => client, cache, protector, quarantiner, events, metrics, workloadMetrics,
     limits: {
       maxBodyBytes: config.limits.maxBodyBytes, maxWaitMs: config.limits.maxWaitMs,
       getVisibilityMs: config.delivery.getVisibilityMs, defaultLeaseVisibilityMs: config.delivery.defaultLeaseVisibilityMs,

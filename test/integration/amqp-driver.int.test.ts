@@ -60,7 +60,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
 
 afterEach(async () => {
   await Promise.all(drivers.splice(0).map((d) => d.close()));
-  if (await broker.isRunning()) await broker.deleteQueues([...queues]);
+  await broker.ensureRunning();
+  await broker.deleteQueues([...queues]);
   queues.clear();
 });
 
@@ -80,7 +81,8 @@ describe('amqp driver: broker restart and crash', () => {
     const subscriptionEnd = codeOf(subscription[Symbol.asyncIterator]().next());
 
     const stopping = broker.stop();
-    await waitUntil('the driver notices the broker going away', () => !driver.health().ready, 30_000);
+    // rabbitmqctl itself takes a while to start on a loaded machine.
+    await waitUntil('the driver notices the broker going away', () => !driver.health().ready, 180_000);
     expect(await waiting).toBe('ERR_BROKER_CONNECTION_BROKEN');
     expect(await subscriptionEnd).toBe('ERR_BROKER_CONNECTION_BROKEN');
     expect(held.state).toBe('lost');
@@ -98,21 +100,30 @@ describe('amqp driver: broker restart and crash', () => {
       codeOf(driver.publish('a/b', { body: Buffer.from('x') })),
       codeOf(driver.subscribe('a/b')),
     ]);
-    expect(Date.now() - started).toBeLessThan(200);
+    // Well under the 30 s the gets would wait (the margin is for a loaded machine).
+    expect(Date.now() - started).toBeLessThan(2_000);
     expect(outcomes).toEqual(Array(7).fill('ERR_BROKER_UNAVAILABLE'));
     expect(driver.health()).toMatchObject({ ready: false, lastError: { code: 'ERR_BROKER_UNAVAILABLE' } });
     await stopping;
 
     await broker.start();
-    await waitUntil('the driver reconnects', () => driver.health().ready, 60_000);
+    await waitUntil('the driver reconnects', () => driver.health().ready, 180_000);
     expect(events.filter((e) => e.kind === 'reconnectScheduled').length).toBeGreaterThan(0);
     // The held message is back in front; the persistent ones are all there in order; the non-persistent one is gone.
     expect(await drainBodies(driver, q)).toEqual(Array.from({ length: 30 }, (_, i) => `p${i}`));
-  });
+  }, 420_000);
 
   it('loses no confirmed put when the broker is killed mid-traffic, and answers with 503-class codes meanwhile', async () => {
     const q = uniqueQueue('crash');
     const driver = await makeDriver([{ name: q, maxDepth: 100_000 }], { operationTimeoutMs: 3_000 });
+    const events: DriverEvent[] = [];
+    driver.onEvent((e) => events.push(e));
+    // RabbitMQ 3.10 can forget a durable queue declared moments before it is killed (seen in
+    // about one kill in ten here: the declaration was in Mnesia's log yet not recovered), and
+    // every message in it with it. The driver reports that (ERR_BROKER_QUEUE_LOST, tested
+    // below); what this test checks is the driver's confirms, so the declaration is made
+    // durable first.
+    await broker.persistDefinitions();
     const confirmed: string[] = [];
     const failures = new Map<string, number>();
     let running = true;
@@ -128,29 +139,44 @@ describe('amqp driver: broker restart and crash', () => {
         }
       }
     });
-    await waitUntil('some puts are confirmed', () => confirmed.length >= 200, 30_000);
-    await broker.kill();
-    await waitUntil('puts fail', () => (failures.get('ERR_BROKER_UNAVAILABLE') ?? 0) > 10, 30_000);
-    await broker.start();
-    await waitUntil('the driver reconnects', () => driver.health().ready, 60_000);
-    const confirmedBeforeRecovery = confirmed.length;
-    await waitUntil('puts succeed again', () => confirmed.length > confirmedBeforeRecovery + 50, 30_000);
-    running = false;
-    await Promise.all(producers);
+    try {
+      await waitUntil('some puts are confirmed', () => confirmed.length >= 200, 60_000);
+      await broker.kill();
+      await waitUntil('puts fail', () => (failures.get('ERR_BROKER_UNAVAILABLE') ?? 0) > 10, 60_000);
+      // The node accepts connections well before start() returns on a loaded machine: watch the
+      // driver come back meanwhile, and stop the traffic soon after, so that the amount of work
+      // left to check does not grow with the machine's load.
+      const starting = broker.start();
+      await waitUntil('the driver reconnects', () => driver.health().ready, 180_000);
+      const confirmedBeforeRecovery = confirmed.length;
+      await waitUntil('puts succeed again', () => confirmed.length > confirmedBeforeRecovery + 50, 60_000);
+      running = false;
+      await Promise.all([starting, ...producers]);
+    } finally {
+      running = false;
+    }
 
     for (const code of failures.keys()) {
       expect(['ERR_BROKER_UNAVAILABLE', 'ERR_BROKER_CONNECTION_BROKEN', 'ERR_BROKER_TIMEOUT'] as string[]).toContain(code);
     }
+    expect(events.filter((e) => e.kind === 'queueError')).toEqual([]);
     const stored = new Set<string>();
-    for (;;) {
-      const d = await driver.get(q);
-      if (!d) break;
-      stored.add(d.message.messageId);
-      await d.ack();
-    }
+    let empty = false;
+    // Several getters at once: the check takes seconds, not minutes, on a loaded machine.
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (!empty) {
+        const d = await driver.get(q);
+        if (!d) {
+          empty = true;
+          break;
+        }
+        stored.add(d.message.messageId);
+        await d.ack();
+      }
+    }));
     const lost = confirmed.filter((id) => !stored.has(id));
     expect(lost).toEqual([]);
-  });
+  }, 420_000);
 });
 
 describe('amqp driver: connections dropped under it', () => {
@@ -179,17 +205,44 @@ describe('amqp driver: connections dropped under it', () => {
 
     proxy.refuse(true);
     proxy.cut();
-    await waitUntil('the consumer notices', () => held.state === 'lost', 20_000);
+    await waitUntil('the consumer notices', () => held.state === 'lost', 60_000);
     expect(await codeOf(held.ack())).toBe('ERR_BROKER_DELIVERY_LOST');
     expect(await subscriptionEnd).toBe('ERR_BROKER_CONNECTION_BROKEN');
     expect(events).toContainEqual(expect.objectContaining({ kind: 'deliveryLost', messageId: held.message.messageId }));
     expect(await codeOf(consumer.get(q))).toBe('ERR_BROKER_UNAVAILABLE');
     // The broker put it back at the front.
-    await waitUntil('the broker requeues', async () => (await direct.browse(q))?.body.toString() === 'first', 20_000);
+    await waitUntil('the broker requeues', async () => (await direct.browse(q))?.body.toString() === 'first', 60_000);
 
     proxy.refuse(false);
-    await waitUntil('the consumer reconnects', () => consumer.health().ready, 30_000);
+    await waitUntil('the consumer reconnects', () => consumer.health().ready, 60_000);
     expect(await drainBodies(consumer, q)).toEqual(['first', 'second']);
+  });
+
+  it('reports a configured queue that vanished from the broker while it was disconnected, and declares it again', async () => {
+    const q = uniqueQueue('vanish');
+    const kept = uniqueQueue('kept');
+    const url = new URL(broker.url);
+    url.port = String(proxy.port);
+    const driver = await makeDriver([{ name: q }, { name: kept }], { url: url.toString() });
+    const events: DriverEvent[] = [];
+    driver.onEvent((e) => events.push(e));
+    await driver.put(q, { body: Buffer.from('gone with the queue'), persistence: 'persistent' });
+    await driver.put(kept, { body: Buffer.from('still here'), persistence: 'persistent' });
+
+    proxy.refuse(true);
+    proxy.cut();
+    await waitUntil('the driver notices', () => !driver.health().ready, 60_000);
+    await broker.deleteQueues([q]);
+    proxy.refuse(false);
+    await waitUntil('the driver reconnects', () => driver.health().ready, 60_000);
+
+    const lost = events.filter((e) => e.kind === 'queueError');
+    expect(lost).toEqual([expect.objectContaining({ kind: 'queueError', queue: q, error: expect.objectContaining({ code: 'ERR_BROKER_QUEUE_LOST' }) })]);
+    // Declared again, empty, and usable; the other queue kept its message.
+    expect(await driver.get(q)).toBeNull();
+    await driver.put(q, { body: Buffer.from('new') });
+    expect(await drainBodies(driver, q)).toEqual(['new']);
+    expect(await drainBodies(driver, kept)).toEqual(['still here']);
   });
 
   it('bounds the deliveries held unsettled at once', async () => {

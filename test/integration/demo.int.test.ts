@@ -4,7 +4,7 @@
 // errors, an unreachable broker, and a step that fails for real (a full error queue) turning the
 // verdict into exit 1.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,6 +164,15 @@ describe('qshield demo --once', () => {
       expect(await modulus(['pkey', '-in', key, '-pubout'])).toBe(await modulus(['x509', '-in', cert, '-noout', '-pubkey']));
     }
     for (const key of ['root.key', 'intermediate.key']) expect(statSync(join(dir, 'ca', key)).mode & 0o777).toBe(0o600);
+    // The components' log: the security events of the scenario, and never key material.
+    const log = readFileSync(join(dir, 'demo.log'), 'utf8');
+    expect(statSync(join(dir, 'demo.log')).mode & 0o777).toBe(0o600);
+    const actions = log.trim().split('\n').map((l) => (JSON.parse(l) as { event?: { action?: string } }).event?.action);
+    expect(actions).toEqual(expect.arrayContaining(['authorization-denied', 'protection-violation', 'identity-rotated']));
+    expect(log).not.toContain('PRIVATE KEY');
+    // Each key once per line: nested loggers must not repeat a binding such as `module`.
+    const repeated = log.trim().split('\n').filter((l) => new Set(topLevelKeys(l)).size !== topLevelKeys(l).length);
+    expect(repeated).toEqual([]);
     // The keyrings hold the generation the rotation added.
     expect(statSync(join(dir, 'workloads', 'consumer', 'message-keyring', 'gen-2.key')).mode & 0o777).toBe(0o600);
   });
@@ -202,9 +211,9 @@ describe('qshield demo --once', () => {
 });
 
 describe('qshield demo, running', () => {
-  it('serves the printed curl commands until SIGINT, then exits 0 with its ports closed', async () => {
+  it('serves the printed curl commands until SIGINT, then exits 0 with its ports closed (--verbose: logs on stderr)', async () => {
     const dir = newDir();
-    const child = spawn(process.execPath, [join(REPO, 'cli/qshield.ts'), 'demo', '--dir', dir], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(REPO, 'cli/qshield.ts'), 'demo', '--dir', dir, '--verbose'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -217,24 +226,34 @@ describe('qshield demo, running', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(rows(out).size).toBe(STEPS.length);
+      // --verbose: the logs on stderr, none in the directory; the table alone on stdout.
+      expect(err).toContain('"action":"authorization-denied"');
+      expect(existsSync(join(dir, 'demo.log'))).toBe(false);
+      expect(out).not.toContain('"level"');
       const endpoints = readEndpoints(dir);
       expectEndpointsShape(endpoints);
       const sidecars = endpoints.sidecars as Record<string, string>;
       const commands = out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('curl '));
-      expect(commands.length).toBeGreaterThanOrEqual(5);
-      for (const c of commands) expect(c.includes(sidecars.producer as string) || c.includes(sidecars.consumer as string), c).toBe(true);
+      expect(commands).toHaveLength(6);
+      const targets = [sidecars.producer, endpoints.gateway, sidecars.consumer, sidecars.consumer, sidecars.producer, sidecars.consumer].map((u) => `:${new URL(String(u)).port}/`); // the gateway is addressed as localhost, by its SVID's DNS name
+      commands.forEach((c, i) => expect(c, c).toContain(targets[i]));
 
-      // Run each command as printed, with curl, in order; note the status and body of each.
-      const replies: { status: number; body: string }[] = [];
-      for (const command of commands) {
-        const { stdout } = await exec('sh', ['-c', command], { timeout: 30_000 });
-        const [head, ...rest] = stdout.split('\r\n\r\n');
-        replies.push({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head ?? '')?.[1]), body: rest.join('\r\n\r\n') });
-      }
-      expect(replies.map((r) => r.status)).toEqual([201, 200, 403, 201, 200]);
-      expect(replies[1]?.body).toBe('hello from the producer');
-      expect(JSON.parse(replies[2]?.body ?? '{}')).toMatchObject({ error: [{ reasonCode: 2063 }] });
-      expect(replies[4]?.body).toBe('for the consumer\'s eyes only');
+      // Run each command as printed (curl, and openssl behind a pipe), in order.
+      const outputs: string[] = [];
+      for (const command of commands) outputs.push((await exec('sh', ['-c', command], { timeout: 30_000 })).stdout);
+      const reply = (i: number) => {
+        const [head, ...rest] = (outputs[i] ?? '').split('\r\n\r\n');
+        return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head ?? '')?.[1]), body: rest.join('\r\n\r\n') };
+      };
+      expect(reply(0).status).toBe(201);
+      // The gateway, over mTLS with the producer's SVID, hands out the stored envelope: encrypted CMS.
+      expect(outputs[1]).toContain('id-smime-ct-authEnvelopedData');
+      expect(outputs[1]).not.toContain('hello from the producer');
+      expect(reply(2)).toEqual({ status: 200, body: 'hello from the producer' });
+      expect(reply(3).status).toBe(403);
+      expect(JSON.parse(reply(3).body)).toMatchObject({ error: [{ reasonCode: 2063 }] });
+      expect(reply(4).status).toBe(201);
+      expect(reply(5)).toEqual({ status: 200, body: 'for the consumer\'s eyes only' });
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);
@@ -271,6 +290,24 @@ describe('qshield demo, refused', () => {
     expect((await exec('ls', ['-A', dir])).stdout).toBe('');
   });
 
+  it('a broker holding the error queue with other attributes: exit 1 naming the queue', async () => {
+    const conn = await broker.connect();
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertQueue(ERROR_QUEUE, { durable: true, arguments: { 'x-max-priority': 9, 'x-max-length': 50_000, 'x-overflow': 'reject-publish' } });
+    } finally {
+      await conn.close();
+    }
+    try {
+      const run = await demo(['--once', '--broker', broker.url]);
+      expect(run.code, run.out + run.err).toBe(1);
+      expect(run.err).toContain('ERR_DEMO_NOT_READY');
+      expect(run.err).toContain(`${ERROR_QUEUE} with other attributes`);
+    } finally {
+      await broker.deleteQueues([...QUEUES, ERROR_QUEUE]);
+    }
+  });
+
   it('refuses a --dir that is not empty, touching nothing in it', async () => {
     const dir = newDir();
     await exec('mkdir', ['-p', join(dir, 'ca')]);
@@ -281,3 +318,28 @@ describe('qshield demo, refused', () => {
     expect(readFileSync(join(dir, 'ca', 'root.key'), 'utf8')).toBe('keep\n');
   });
 });
+
+/** The keys of a JSON object text at its top level, repeats included (JSON.parse keeps only the last). */
+function topLevelKeys(json: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(json.slice(i + 1, j));
+      expectKey = false;
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = c === '{' && depth === 1;
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return keys;
+}

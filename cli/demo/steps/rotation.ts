@@ -16,9 +16,10 @@ const POLICY_REFRESH_WAIT_MS = 1500;
 /** Traffic before and after the change, so that both sides of it carry requests. */
 const SETTLE_MS = 400;
 
-async function waitFor(what: string, done: () => boolean): Promise<void> {
+async function waitFor(what: string, done: () => boolean, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + ROTATION_DEADLINE_MS;
   while (!done()) {
+    signal.throwIfAborted();
     if (Date.now() > deadline) throw new Error(`${what} within ${ROTATION_DEADLINE_MS / 1000} s`);
     await sleep(50);
   }
@@ -43,7 +44,7 @@ function trafficFailure(report: TrafficReport): string {
 
 export const messageKeyRotationStep: ScenarioStep = {
   title: 'message key rotation under traffic',
-  async run({ deployment, files }) {
+  async run({ deployment, files, signal }) {
     const { endpoints, driver, sidecars, gateway } = deployment;
     const queue = DEMO_QUEUES.confidentiality;
     const current = () => sidecars.consumer.keyring().current.generation;
@@ -53,10 +54,10 @@ export const messageKeyRotationStep: ScenarioStep = {
     const before = await putMessage(endpoints.sidecars.producer, queue, beforeText);
     if (before.status !== 201) return failed(`the producer's put answered ${replySummary(before)}`);
 
-    const { result, report } = await withTraffic(endpoints.sidecars, DEMO_QUEUES.privacy, 'message key rotation', async () => {
+    const { result, report } = await withTraffic(endpoints.sidecars, DEMO_QUEUES.privacy, 'message key rotation', signal, async () => {
       await sleep(SETTLE_MS);
       await files.addGeneration('consumer', to);
-      await waitFor(`the consumer's sidecar did not take key generation ${to}`, () => current() === to);
+      await waitFor(`the consumer's sidecar did not take key generation ${to}`, () => current() === to, signal);
       await gateway.gateway.reload(); // it polls the published certificates anyway; this is just sooner
       await sleep(POLICY_REFRESH_WAIT_MS); // the producer's sidecar fetches the recipients' certificates again
       const afterText = `put after the rotation, sealed for generation ${to}`;
@@ -79,14 +80,14 @@ export const messageKeyRotationStep: ScenarioStep = {
 
 export const svidRotationStep: ScenarioStep = {
   title: 'SVID rotation under traffic',
-  async run({ deployment, files }) {
+  async run({ deployment, files, signal }) {
     const { endpoints, sidecars, gateway } = deployment;
     const fingerprints = () => [gateway.gateway.identity().fingerprint, sidecars.producer.identity().fingerprint, sidecars.consumer.identity().fingerprint];
     const old = fingerprints();
-    const { report } = await withTraffic(endpoints.sidecars, DEMO_QUEUES.integrity, 'svid rotation', async () => {
+    const { report } = await withTraffic(endpoints.sidecars, DEMO_QUEUES.integrity, 'svid rotation', signal, async () => {
       await sleep(SETTLE_MS);
       for (const name of ['gateway', 'producer', 'consumer'] as const) await files.issueSvid(name);
-      await waitFor('not every component took its new SVID', () => fingerprints().every((f, i) => f !== old[i]));
+      await waitFor('not every component took its new SVID', () => fingerprints().every((f, i) => f !== old[i]), signal);
       await sleep(SETTLE_MS);
     });
     if (!trafficOk(report)) return failed(`traffic on ${DEMO_QUEUES.integrity}: ${trafficFailure(report)}`);

@@ -28,7 +28,7 @@ export function trafficOk(r: TrafficReport): boolean {
 }
 
 /** Runs producer and consumer traffic on `queue` while `during` runs, then lets the consumer catch up. */
-export async function withTraffic<T>(endpoints: { producer: string; consumer: string }, queue: string, label: string, during: () => Promise<T>): Promise<{ result: T; report: TrafficReport }> {
+export async function withTraffic<T>(endpoints: { producer: string; consumer: string }, queue: string, label: string, signal: AbortSignal, during: () => Promise<T>): Promise<{ result: T; report: TrafficReport }> {
   const sent: string[] = [];
   const received: string[] = [];
   const failures: string[] = [];
@@ -40,7 +40,7 @@ export async function withTraffic<T>(endpoints: { producer: string; consumer: st
   };
 
   const producer = (async () => {
-    for (let n = 1; producing; n++) {
+    for (let n = 1; producing && !signal.aborted; n++) {
       const text = `${label} #${n}`;
       try {
         const reply = await putMessage(endpoints.producer, queue, text);
@@ -54,7 +54,7 @@ export async function withTraffic<T>(endpoints: { producer: string; consumer: st
   })();
   let drainBy = Infinity;
   const consumer = (async () => {
-    while (producing || (received.length < sent.length && Date.now() < drainBy)) {
+    while (!signal.aborted && (producing || (received.length < sent.length && Date.now() < drainBy))) {
       try {
         const reply = await getMessage(endpoints.consumer, queue, 500);
         if (reply.status === 200) received.push(reply.text);

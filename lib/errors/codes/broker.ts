@@ -10,6 +10,7 @@ export const BROKER_CODES = {
   ERR_BROKER_CLOSED: { status: 503, mqrc: 2162, retry: false, summary: 'The driver was closed (MQRC_Q_MGR_STOPPING).' },
   ERR_BROKER_MESSAGE_TOO_BIG: { status: 413, mqrc: 2030, retry: false, summary: 'The message is longer than the maximum message length of the queue (MQRC_MSG_TOO_BIG_FOR_Q).' },
   ERR_BROKER_QUEUE_FULL: { status: 503, mqrc: 2053, retry: true, summary: 'The queue holds its maximum depth of messages; the broker refused the put (MQRC_Q_FULL).' },
+  ERR_BROKER_QUEUE_LOST: { status: 500, retry: false, summary: 'A configured queue was missing on the broker after a reconnect (the broker lost it, or it was deleted meanwhile); it was declared again, empty.' },
   ERR_BROKER_QUEUE_MISMATCH: { status: 500, retry: false, summary: 'The broker already holds the queue with other attributes (depth limit, priority levels); it is unusable until reconciled.' },
   ERR_BROKER_BAD_QUEUE_NAME: { status: 400, mqrc: 2152, retry: false, summary: 'The queue name breaks the MQ object name rules (MQRC_OBJECT_NAME_ERROR).' },
   ERR_BROKER_BAD_TOPIC: { status: 400, mqrc: 2425, retry: false, summary: 'The topic string is empty, too long once mapped, or holds a wildcard where none is allowed (MQRC_TOPIC_STRING_ERROR).' },

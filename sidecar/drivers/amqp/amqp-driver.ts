@@ -148,6 +148,8 @@ export class AmqpDriver implements BrokerDriver {
   readonly #deadlines: Deadlines;
 
   #specs = new Map<string, ResolvedQueueSpec>();
+  /** Queues declared in an earlier session: one missing after a reconnect was lost by the broker (or deleted) meanwhile. */
+  readonly #declaredBefore = new Set<string>();
   readonly #queueStates = new Map<string, QueueState>();
   #session: Session | undefined;
   #sessionCount = 0;
@@ -329,6 +331,7 @@ export class AmqpDriver implements BrokerDriver {
       await this.#publisher(session);
       const admin = await this.#admin(session);
       await this.#timed(admin.assertExchange(this.#exchange, 'topic', { durable: true }), 'declare the topic exchange');
+      await this.#reportLostQueues(session);
       for (const spec of this.#specs.values()) await this.#declareQueue(session, spec);
       return session;
     } catch (err) {
@@ -421,6 +424,35 @@ export class AmqpDriver implements BrokerDriver {
     return fresh;
   }
 
+  /**
+   * Before a reconnect declares the queues again (which would silently create an empty one),
+   * looks for configured queues that existed before and are gone: the broker lost them (RabbitMQ
+   * can forget a durable queue declared moments before it crashed) or someone deleted them while
+   * the driver was away. Either way the messages they held are gone, which must not pass silently.
+   */
+  async #reportLostQueues(session: Session): Promise<void> {
+    let channel: Channel | undefined;
+    for (const spec of this.#specs.values()) {
+      if (!this.#declaredBefore.has(spec.name)) continue;
+      if (!channel) {
+        channel = await this.#timed(session.conn.createChannel(), 'open a channel');
+        channel.on('error', () => undefined);
+      }
+      try {
+        await this.#timed(channel.checkQueue(spec.name), `check ${spec.name}`);
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 404) throw err;
+        channel = undefined; // the broker closed it with the 404
+        const error = new AppError('ERR_BROKER_QUEUE_LOST', `queue ${spec.name} was missing on the broker after a reconnect; it is declared again, empty`, {
+          details: { queue: spec.name },
+        });
+        this.#log?.error({ queue: spec.name, code: error.code }, 'a configured queue vanished from the broker while disconnected; the messages it held are gone');
+        this.#status.emit({ kind: 'queueError', queue: spec.name, error });
+      }
+    }
+    await channel?.close().catch(() => undefined);
+  }
+
   /** Declares a durable priority queue with its depth limit; returns the mismatch error, if any. */
   async #declareQueue(session: Session, spec: ResolvedQueueSpec): Promise<AppError | undefined> {
     const admin = await this.#admin(session);
@@ -434,6 +466,7 @@ export class AmqpDriver implements BrokerDriver {
       );
       session.declared.set(spec.name, spec.maxDepth);
       session.mismatched.delete(spec.name);
+      this.#declaredBefore.add(spec.name);
       return undefined;
     } catch (err) {
       if ((err as { code?: unknown }).code !== 406) throw err;
