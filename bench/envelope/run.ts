@@ -2,6 +2,8 @@
 // each beside the raw node:crypto primitives that message needs (measured in the same run,
 // interleaved round by round), and node-forge's PKCS#7 on the RSA sign-then-encrypt job.
 // Run: npm run bench:envelope   (node --expose-gc bench/envelope/run.ts; prints Markdown for bench/RESULTS.md)
+// Knobs: BENCH_ROUNDS (default 15), BENCH_BATCH_MS (default 40), BENCH_ONLY (a regular expression
+// on the case labels, to measure a few cases).
 import {
   constants, createCipheriv, createDecipheriv, createHash, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync,
   privateDecrypt, publicEncrypt, randomBytes, sign, verify, type KeyObject,
@@ -13,6 +15,8 @@ import { makeTestPki, type TestIdentity } from '../../test/envelope/pki.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 40);
+/** Only the cases whose label matches, e.g. BENCH_ONLY='1 KiB · integrity · open' (default: all). */
+const ONLY = process.env.BENCH_ONLY === undefined ? undefined : new RegExp(process.env.BENCH_ONLY);
 const REUSE = 32;
 const destination = { queueManager: 'PAYMENTS', queue: 'PAY.REQUEST' };
 
@@ -142,6 +146,12 @@ function forgeSignThenEncrypt(signer: TestIdentity, recipient: TestIdentity): (p
 interface Row { label: string; raw: number; envelope: number; /** raw rate / envelope rate, paired median */ ratio: number }
 const row = (label: string, m: Measured, raw = 'raw', env = 'env'): Row => ({ label, raw: m.best[raw] as number, envelope: m.best[env] as number, ratio: m.ratio(raw, env) });
 const rows: Row[] = [];
+
+/** Measures one case into `into`, unless BENCH_ONLY leaves it out. */
+function measure(label: string, fns: Record<string, () => void>, into = rows, raw = 'raw', env = 'env'): void {
+  if (ONLY !== undefined && !ONLY.test(label)) return;
+  into.push(row(label, compare(fns), raw, env));
+}
 const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
 
 for (const kind of ['ec', 'rsa'] as const) {
@@ -157,10 +167,8 @@ for (const kind of ['ec', 'rsa'] as const) {
     // Integrity
     const intEnv = seal(payload, { qop: 'integrity', signer, destination });
     const rawSig = rawSign(kind, s.key, payload);
-    let m = compare({ raw: () => rawSign(kind, s.key, payload), env: () => seal(payload, { qop: 'integrity', signer, destination }) });
-    rows.push(row(label('integrity', 'seal'), m));
-    m = compare({ raw: () => rawVerify(kind, signerPub, payload, rawSig), env: () => open(intEnv, { trustBundle: pki.bundle, destination, policy: { qop: 'integrity' } }) });
-    rows.push(row(label('integrity', 'open'), m));
+    measure(label('integrity', 'seal'), { raw: () => rawSign(kind, s.key, payload), env: () => seal(payload, { qop: 'integrity', signer, destination }) });
+    measure(label('integrity', 'open'), { raw: () => rawVerify(kind, signerPub, payload, rawSig), env: () => open(intEnv, { trustBundle: pki.bundle, destination, policy: { qop: 'integrity' } }) });
 
     // Privacy: the signed inner message is encrypted, so GCM runs over payload + signature overhead.
     const inner = Buffer.alloc(intEnv.length);
@@ -171,7 +179,7 @@ for (const kind of ['ec', 'rsa'] as const) {
     const nonce = randomBytes(12);
     const enc = rawGcmEncrypt(rawKey, nonce, inner);
     const innerSig = rawSign(kind, s.key, payload);
-    m = compare({
+    measure(label('privacy', 'seal'), {
       raw: () => {
         rawSign(kind, s.key, payload);
         const cek = randomBytes(32);
@@ -180,8 +188,7 @@ for (const kind of ['ec', 'rsa'] as const) {
       },
       env: () => seal(payload, { qop: 'privacy', signer, recipients: [r.cert], destination }),
     });
-    rows.push(row(label('privacy', 'seal'), m));
-    m = compare({
+    measure(label('privacy', 'open'), {
       raw: () => {
         const cek = rawUnwrap(kind, r.key, rawWrapped);
         rawGcmDecrypt(createSecretKey(cek), nonce, enc.ct, enc.tag);
@@ -189,14 +196,13 @@ for (const kind of ['ec', 'rsa'] as const) {
       },
       env: () => open(privEnv, { keyring, trustBundle: pki.bundle, destination, policy: { qop: 'privacy' } }),
     });
-    rows.push(row(label('privacy', 'open'), m));
 
     // Confidentiality with key reuse: one wrap per REUSE messages, a counter nonce each message.
     const context = createSealingContext({ recipients: [r.cert], count: REUSE, maxAgeSeconds: 3600 });
     let rawUses = 0;
     let rawGen = { key: rawKey, wrapped: rawWrapped };
     const counterNonce = Buffer.alloc(12);
-    m = compare({
+    measure(label('confidentiality ×32', 'seal'), {
       raw: () => {
         if (rawUses++ % REUSE === 0) {
           const cek = randomBytes(32);
@@ -207,7 +213,6 @@ for (const kind of ['ec', 'rsa'] as const) {
       },
       env: () => seal(payload, { qop: 'confidentiality', context }),
     });
-    rows.push(row(label('confidentiality ×32', 'seal'), m));
     // Open a stream of REUSE-message generations: each generation's first message unwraps.
     const stream = Array.from({ length: REUSE * 8 }, () => seal(payload, { qop: 'confidentiality', context }));
     const rawStream = Array.from({ length: REUSE * 8 }, (_, i) => ({ gen: Math.floor(i / REUSE), ...rawGcmEncrypt(rawKey, nonce, payload) }));
@@ -215,7 +220,7 @@ for (const kind of ['ec', 'rsa'] as const) {
     let ri = 0;
     let rawCache = new Map<number, KeyObject>();
     const reader = createKeyring([{ certificate: r.cert, key: r.key }], { keyCacheSize: 4 });
-    m = compare({
+    measure(label('confidentiality ×32', 'open'), {
       raw: () => {
         const item = rawStream[ri++ % rawStream.length] as (typeof rawStream)[number];
         let k = rawCache.get(item.gen);
@@ -228,7 +233,6 @@ for (const kind of ['ec', 'rsa'] as const) {
       },
       env: () => open(stream[si++ % stream.length] as Buffer, { keyring: reader, policy: { qop: 'confidentiality' } }),
     });
-    rows.push(row(label('confidentiality ×32', 'open'), m));
   }
 }
 
@@ -239,8 +243,7 @@ for (const size of [1024, 65536]) {
   const { signer: s, recipient: r } = ids.rsa;
   const signer = createSigner({ certificates: s.chain, key: s.key, algorithm: 'rsa-pkcs1-sha256' });
   const forgeSeal = forgeSignThenEncrypt(s, r);
-  const m = compare({ forge: () => forgeSeal(payload), env: () => seal(payload, { qop: 'privacy', signer, recipients: [r.cert], destination }) });
-  forgeRows.push(row(`RSA-2048 · ${size === 1024 ? '1 KiB' : '64 KiB'} · sign then encrypt`, m, 'forge', 'env'));
+  measure(`RSA-2048 · ${size === 1024 ? '1 KiB' : '64 KiB'} · sign then encrypt`, { forge: () => forgeSeal(payload), env: () => seal(payload, { qop: 'privacy', signer, recipients: [r.cert], destination }) }, forgeRows, 'forge', 'env');
 }
 
 // === Report ===

@@ -107,6 +107,12 @@ export class DerCursor {
   }
 }
 
+// V8 forgets the hidden class of objects that have no live instance at a full garbage collection
+// and deoptimizes every function compiled against it; on the message path that would be all of
+// the reader, after every full GC. One live element and one cursor, made by the code above, keep
+// both hidden classes (and the optimized readers) alive.
+export const LIVE_SHAPES: readonly object[] = Object.freeze([readElement(Buffer.from([TAG.null, 0]), 0, 2, 'shape'), new DerCursor(Buffer.alloc(0), 0, 0)]);
+
 /** Reads exactly one element, carrying `tag`, spanning all of `buf`. */
 export function readWhole(buf: Buffer, tag: number, what: string): DerElement {
   const cursor = new DerCursor(buf, 0, buf.length);

@@ -15,6 +15,20 @@ const VERSION_0 = Buffer.from([0x02, 0x01, 0x00]);
 const ICV_LEN_16 = Buffer.from([0x02, 0x01, TAG_LENGTH]);
 const GCM_OID: Readonly<Record<ContentEncryption, Buffer>> = { 'aes128-gcm': OID_DER.aes128Gcm, 'aes192-gcm': OID_DER.aes192Gcm, 'aes256-gcm': OID_DER.aes256Gcm };
 const CIPHER: Readonly<Record<ContentEncryption, 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm'>> = { 'aes128-gcm': 'aes-128-gcm', 'aes192-gcm': 'aes-192-gcm', 'aes256-gcm': 'aes-256-gcm' };
+const GCM_OPTIONS = Object.freeze({ authTagLength: TAG_LENGTH });
+const MAC_HEADER = Buffer.from([TAG.octetString, TAG_LENGTH]);
+
+/**
+ * The constant middle of an authEncryptedContentInfo, per encryption: content type id-data, then
+ * the AlgorithmIdentifier { GCM OID, GCMParameters { OCTET STRING (12 bytes) … } } up to the
+ * nonce's value. Written with one copy per message instead of one per element.
+ */
+const ALGORITHM_BLOCK: Readonly<Record<ContentEncryption, Buffer>> = Object.fromEntries(CONTENT_ENCRYPTIONS.map((e) => {
+  const whole = encode(seq(OID_DER.data, seq(GCM_OID[e], seq(octets(Buffer.alloc(NONCE_LENGTH)), ICV_LEN_16))));
+  // Without the outer SEQUENCE header (its length depends on the payload) and from the nonce on.
+  const outerHeader = (whole[1] as number) < 0x80 ? 2 : 2 + ((whole[1] as number) & 0x7f);
+  return [e, whole.subarray(outerHeader, whole.length - ICV_LEN_16.length - NONCE_LENGTH)];
+})) as Record<ContentEncryption, Buffer>;
 
 /**
  * Encrypts `plaintext` under `cek` with `nonce` and returns ContentInfo { id-ct-authEnvelopedData }.
@@ -25,41 +39,37 @@ const CIPHER: Readonly<Record<ContentEncryption, 'aes-128-gcm' | 'aes-192-gcm' |
  * copied into it once (encodeAuthEnvelopedDataGeneric, the DER-writer form, is the reference).
  */
 export function encodeAuthEnvelopedData(recipientInfos: Uint8Array, encryption: ContentEncryption, cek: KeyObject | Buffer, nonce: Buffer, plaintext: Uint8Array): Buffer {
-  const gcmOid = GCM_OID[encryption];
+  const algBlock = ALGORITHM_BLOCK[encryption];
   const n = plaintext.length;
-  const encContentSize = headerSize(n) + n;
-  const gcmParamsSize = 2 + (2 + NONCE_LENGTH) + ICV_LEN_16.length; // SEQUENCE { OCTET STRING nonce, INTEGER 16 }
-  const algIdSize = 2 + gcmOid.length + gcmParamsSize;
-  const eciLength = OID_DER.data.length + algIdSize + encContentSize;
-  const macSize = 2 + TAG_LENGTH;
-  const aedLength = VERSION_0.length + recipientInfos.length + headerSize(eciLength) + eciLength + macSize;
+  const eciLength = algBlock.length + NONCE_LENGTH + ICV_LEN_16.length + headerSize(n) + n;
+  const aedLength = VERSION_0.length + recipientInfos.length + headerSize(eciLength) + eciLength + MAC_HEADER.length + TAG_LENGTH;
   const wrapperLength = headerSize(aedLength) + aedLength;
   const ciLength = OID_DER.authEnvelopedData.length + headerSize(wrapperLength) + wrapperLength;
   const out = Buffer.allocUnsafe(headerSize(ciLength) + ciLength);
 
   let pos = writeHeader(out, 0, TAG.sequence, ciLength);
-  pos += OID_DER.authEnvelopedData.copy(out, pos);
+  pos = put(out, pos, OID_DER.authEnvelopedData);
   pos = writeHeader(out, pos, TAG.ctx(0), wrapperLength);
   pos = writeHeader(out, pos, TAG.sequence, aedLength);
-  pos += VERSION_0.copy(out, pos);
-  out.set(recipientInfos, pos);
-  pos += recipientInfos.length;
+  pos = put(out, pos, VERSION_0);
+  pos = put(out, pos, recipientInfos);
   pos = writeHeader(out, pos, TAG.sequence, eciLength);
-  pos += OID_DER.data.copy(out, pos);
-  pos = writeHeader(out, pos, TAG.sequence, algIdSize - 2);
-  pos += gcmOid.copy(out, pos);
-  pos = writeHeader(out, pos, TAG.sequence, gcmParamsSize - 2);
-  pos = writeHeader(out, pos, TAG.octetString, NONCE_LENGTH);
-  pos += nonce.copy(out, pos);
-  pos += ICV_LEN_16.copy(out, pos);
+  pos = put(out, pos, algBlock);
+  pos = put(out, pos, nonce);
+  pos = put(out, pos, ICV_LEN_16);
   pos = writeHeader(out, pos, TAG.ctxPrim(0), n);
-  const cipher = createCipheriv(CIPHER[encryption], cek, nonce, { authTagLength: TAG_LENGTH });
-  pos += cipher.update(plaintext).copy(out, pos);
-  pos += cipher.final().copy(out, pos);
-  pos = writeHeader(out, pos, TAG.octetString, TAG_LENGTH);
-  pos += cipher.getAuthTag().copy(out, pos);
+  const cipher = createCipheriv(CIPHER[encryption], cek, nonce, GCM_OPTIONS);
+  pos = put(out, pos, cipher.update(plaintext));
+  pos = put(out, pos, cipher.final());
+  pos = put(out, pos, MAC_HEADER);
+  pos = put(out, pos, cipher.getAuthTag());
   if (pos !== out.length) throw new Error('AuthEnvelopedData layout error');
   return out;
+}
+
+function put(out: Buffer, pos: number, bytes: Uint8Array): number {
+  out.set(bytes, pos);
+  return pos + bytes.length;
 }
 
 /** The same encoding through the generic DER writer: the reference the hand layout is tested against. */
@@ -73,6 +83,14 @@ export function encodeAuthEnvelopedDataGeneric(recipientInfos: Uint8Array, encry
     octets(cipher.getAuthTag()),
   );
   return encode(seq(OID_DER.authEnvelopedData, node(TAG.ctx(0), [aed])));
+}
+
+// AES-256-GCM, the default, first: the three OIDs differ only in their last byte.
+const GCM_BY_LIKELIHOOD: readonly ContentEncryption[] = ['aes256-gcm', 'aes128-gcm', 'aes192-gcm'];
+
+function gcmNamed(buf: Buffer, algOid: DerElement): ContentEncryption | undefined {
+  for (const e of GCM_BY_LIKELIHOOD) if (isEncoding(buf, algOid, GCM_OID[e])) return e;
+  return undefined;
 }
 
 /** What open needs of an AuthEnvelopedData, located in the input buffer. */
@@ -121,7 +139,7 @@ function readAuthEnvelopedView(buf: Buffer, wrapper: DerElement): AuthEnvelopedV
   if (contentEl === undefined) throw malformed('encryptedContent is missing');
   const a = DerCursor.inside(buf, algEl, 'contentEncryptionAlgorithm');
   const algOid = a.next(TAG.oid, 'contentEncryptionAlgorithm');
-  const encryption = CONTENT_ENCRYPTIONS.find((e) => isEncoding(buf, algOid, GCM_OID[e]));
+  const encryption = gcmNamed(buf, algOid);
   if (encryption === undefined) throw malformed(`unsupported content encryption ${describe(readAlgorithm(buf, algEl, 'contentEncryptionAlgorithm'))}`);
   const params = a.next(TAG.sequence, 'GCM parameters');
   a.finish('contentEncryptionAlgorithm');
@@ -149,7 +167,7 @@ function readAuthEnvelopedView(buf: Buffer, wrapper: DerElement): AuthEnvelopedV
  */
 export function decryptContent(view: AuthEnvelopedView, cek: KeyObject): Buffer {
   try {
-    const decipher = createDecipheriv(CIPHER[view.encryption], cek, view.nonce, { authTagLength: TAG_LENGTH });
+    const decipher = createDecipheriv(CIPHER[view.encryption], cek, view.nonce, GCM_OPTIONS);
     decipher.setAuthTag(view.mac);
     if (view.aad !== undefined) decipher.setAAD(view.aad);
     const head = decipher.update(view.ciphertext);

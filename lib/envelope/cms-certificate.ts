@@ -14,6 +14,8 @@ export interface CmsCertificate {
   readonly keyKind: KeyKind;
   /** DER of IssuerAndSerialNumber (RFC 5652 10.2.4), as SignerIdentifier and RecipientIdentifier use it. */
   readonly issuerAndSerial: Buffer;
+  /** The same bytes as a string, for Map keys (made once, not per message). */
+  readonly issuerAndSerialKey: string;
   /** The subjectKeyIdentifier extension's key identifier, when present. */
   readonly subjectKeyId: Buffer | undefined;
   readonly notBefore: Date;
@@ -63,6 +65,7 @@ function parse(x509: X509Certificate): CmsCertificate {
     publicKey,
     keyKind: keyKindOf(publicKey, `certificate ${x509.subject.replaceAll('\n', ', ')}`),
     issuerAndSerial: ids.issuerAndSerial,
+    issuerAndSerialKey: ids.issuerAndSerial.toString('latin1'),
     subjectKeyId: ids.subjectKeyId,
     notBefore: x509.validFromDate,
     notAfter: x509.validToDate,

@@ -1,7 +1,7 @@
 // The qshield signed attributes that bind a message to where it was put: destination (queue
 // manager and queue) and message id. Their OIDs and ASN.1 are in docs/envelope.md.
 import { isUtf8 } from 'node:buffer';
-import { contentOf, DerCursor, encode, prim, seq, TAG, utf8, type DerElement } from '../der/index.ts';
+import { bytesOf, contentOf, DerCursor, encode, isEncoding, prim, seq, TAG, utf8, type DerElement } from '../der/index.ts';
 import { AppError } from '../errors/index.ts';
 import { malformed } from './envelope-error.ts';
 import { MAX_MESSAGE_ID_BYTES, MAX_NAME_BYTES } from './limits.ts';
@@ -47,13 +47,21 @@ function readUtf8(buf: Buffer, el: DerElement, what: string): string {
   return buf.toString('utf8', el.valueStart, el.end);
 }
 
+// A stream of messages carries the same destination binding: the last one read is kept with its
+// exact encoding, so that the next identical one costs a byte comparison instead of two UTF-8
+// decodings. Shared between messages, so frozen.
+let lastRead: { readonly der: Buffer; readonly destination: Destination } | undefined;
+
 /** @throws EnvelopeError MALFORMED */
 export function readDestination(buf: Buffer, el: DerElement): Destination {
+  if (lastRead !== undefined && isEncoding(buf, el, lastRead.der)) return lastRead.destination;
   const c = DerCursor.inside(buf, el, 'destination');
   const queueManager = readUtf8(buf, c.any('destination queue manager'), 'destination queue manager');
   const queue = readUtf8(buf, c.any('destination queue'), 'destination queue');
   c.finish('destination');
-  return { queueManager, queue };
+  const destination = Object.freeze({ queueManager, queue });
+  lastRead = { der: Buffer.from(bytesOf(buf, el)), destination };
+  return destination;
 }
 
 /** @throws EnvelopeError MALFORMED */

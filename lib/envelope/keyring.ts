@@ -45,7 +45,7 @@ export class Keyring {
     this.#cacheSize = cacheSize;
     this.contentKeys = new LruCache(cacheSize);
     for (const k of this.keys) {
-      push(this.#byIssuerAndSerial, k.certificate.issuerAndSerial.toString('latin1'), k);
+      push(this.#byIssuerAndSerial, k.certificate.issuerAndSerialKey, k);
       if (k.certificate.subjectKeyId !== undefined) push(this.#bySubjectKeyId, k.certificate.subjectKeyId.toString('latin1'), k);
     }
   }

@@ -1,7 +1,7 @@
 // Content-key transport per recipient: RSAES-OAEP key transport (KeyTransRecipientInfo) for RSA
 // certificates, ECDH ephemeral-static with the X9.63 KDF and AES key wrap (KeyAgreeRecipientInfo,
 // RFC 5753) for EC certificates. Writing and unwrapping, each through node:crypto KeyObjects.
-import { constants, createCipheriv, createDecipheriv, createPublicKey, diffieHellman, generateKeyPairSync, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, privateDecrypt, publicEncrypt, type Cipheriv, type Decipheriv, type KeyObject } from 'node:crypto';
 import type { DigestName } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
 import type { CmsCertificate } from './cms-certificate.ts';
@@ -31,8 +31,17 @@ const KARI_ALG_ID = {
 
 const EC_PUBLIC_KEY_ID = algorithm(OID.ecPublicKey);
 
-function aesWrapCipher(kekLength: number): string {
-  return `id-aes${kekLength * 8}-wrap`;
+const AES_WRAP_CIPHER: Readonly<Record<number, string>> = { 16: 'id-aes128-wrap', 24: 'id-aes192-wrap', 32: 'id-aes256-wrap' };
+
+/**
+ * The AES key wrap cipher under a KEK. The KEK goes in as a KeyObject: node:crypto takes a
+ * Buffer key through a slow path (it tries, and fails, to read it as a KeyObject and as a
+ * CryptoKey first), which costs more than the wrap itself.
+ */
+function aesWrap(kek: Buffer, direction: 'wrap' | 'unwrap'): Cipheriv | Decipheriv {
+  const cipher = AES_WRAP_CIPHER[kek.length] as string;
+  const key = createSecretKey(kek);
+  return direction === 'wrap' ? createCipheriv(cipher, key, AES_WRAP_IV) : createDecipheriv(cipher, key, AES_WRAP_IV);
 }
 
 /** ECC-CMS-SharedInfo (RFC 5753 7.2) for a KEK of `kekBytes` under the wrap algorithm `wrapId`. */
@@ -45,6 +54,21 @@ function sharedInfo(wrapId: Uint8Array, ukm: Uint8Array | undefined, kekBytes: n
   return encode(seq(...parts));
 }
 
+/** SharedInfo for the one wrap algorithm qshield writes, AES-256 wrap without ukm: encoded once. */
+const SHARED_INFO_AES256 = sharedInfo(AES256_WRAP_ID, undefined, 32);
+
+/** The DER of an EC SubjectPublicKeyInfo up to the point, per curve: the point is appended as it arrives. */
+const SPKI_PREFIX: Readonly<Record<keyof typeof KDF_FOR_CURVE, Buffer>> = {
+  'P-256': spkiPrefix('P-256'),
+  'P-384': spkiPrefix('P-384'),
+};
+
+function spkiPrefix(curve: keyof typeof KDF_FOR_CURVE): Buffer {
+  const { curve: curveOid, pointLength } = KDF_FOR_CURVE[curve];
+  const whole = encode(seq(seq(OID_DER.ecPublicKey, curveOid), prim(TAG.bitString, Buffer.alloc(1 + pointLength))));
+  return whole.subarray(0, whole.length - pointLength);
+}
+
 /** Wraps `cek` for one recipient certificate and returns the encoded RecipientInfo. */
 export function wrapContentKey(recipient: CmsCertificate, cek: Buffer): Buffer {
   const kind = recipient.keyKind;
@@ -55,12 +79,13 @@ export function wrapContentKey(recipient: CmsCertificate, cek: Buffer): Buffer {
   const params = KDF_FOR_CURVE[kind.curve];
   const ephemeral = generateKeyPairSync('ec', { namedCurve: kind.curve });
   const z = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.publicKey });
-  const kek = x963Kdf(params.digest, z, sharedInfo(AES256_WRAP_ID, undefined, 32), 32);
-  const wrap = createCipheriv(aesWrapCipher(32), kek, AES_WRAP_IV);
+  const kek = x963Kdf(params.digest, z, SHARED_INFO_AES256, 32);
+  const wrap = aesWrap(kek, 'wrap');
   const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
   const spki = ephemeral.publicKey.export({ type: 'spki', format: 'der' });
-  const point = spki.subarray(spki.length - params.pointLength);
-  const originatorKey = node(TAG.ctx(1), [EC_PUBLIC_KEY_ID, prim(TAG.bitString, Buffer.concat([Buffer.of(0), point]))]);
+  // The SPKI ends with the BIT STRING's content: the unused-bits octet 0, then the point.
+  const bits = spki.subarray(spki.length - params.pointLength - 1);
+  const originatorKey = node(TAG.ctx(1), [EC_PUBLIC_KEY_ID, prim(TAG.bitString, bits)]);
   return encode(node(TAG.ctx(1), [
     integer(3),
     ctx(0, originatorKey),
@@ -247,12 +272,13 @@ function readKari(buf: Buffer, el: DerElement, room: number): WrappedKey[] {
         if (point.length !== curve.pointLength) return undefined;
         if (okAlg.params !== undefined && !paramsAbsentOrNull(buf, okAlg) && !bytesOf(buf, okAlg.params).equals(curve.curve)) return undefined;
         try {
-          const spki = encode(seq(seq(OID_DER.ecPublicKey, curve.curve), prim(TAG.bitString, Buffer.concat([Buffer.of(0), point]))));
+          const spki = Buffer.concat([SPKI_PREFIX[cert.keyKind.curve], point]);
           // Importing checks that the point lies on the curve (invalid-curve attacks).
           const originatorKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
           const z = diffieHellman({ privateKey, publicKey: originatorKey });
-          const kek = x963Kdf(kdf, z, sharedInfo(wrapId, ukm, kekLength), kekLength);
-          const unwrap = createDecipheriv(aesWrapCipher(kekLength), kek, AES_WRAP_IV);
+          const info = ukm === undefined && kekLength === 32 && wrapId.equals(AES256_WRAP_ID) ? SHARED_INFO_AES256 : sharedInfo(wrapId, ukm, kekLength);
+          const kek = x963Kdf(kdf, z, info, kekLength);
+          const unwrap = aesWrap(kek, 'unwrap');
           return Buffer.concat([unwrap.update(encryptedKey), unwrap.final()]);
         } catch {
           return undefined;

@@ -47,6 +47,18 @@ describe('Integrity', () => {
     expect(opened.encryption).toBeUndefined();
   });
 
+  it('binds each message to its own destination when destinations alternate (the encoding cache never answers for another)', () => {
+    const a = { queueManager: 'PAYMENTS', queue: 'PAY.A' };
+    const b = { queueManager: 'PAYMENTS', queue: 'PAY.B' };
+    const s = signerOf(ecSigner);
+    for (const d of [a, b, a, { ...b }, b, a]) {
+      const envelope = seal(payload, { qop: 'integrity', signer: s, destination: d });
+      expect(open(envelope, { trustBundle: pki.bundle, destination: d }).destination).toEqual(d);
+      const other = d.queue === a.queue ? b : a;
+      expect(() => open(envelope, { trustBundle: pki.bundle, destination: other })).toThrow(expect.objectContaining({ reason: 'DESTINATION_MISMATCH' }));
+    }
+  });
+
   it.each(SIGNATURE_ALGORITHMS.filter((a) => a.startsWith('rsa')))('seals and opens with %s on an RSA key', (algorithm) => {
     const envelope = seal(payload, { qop: 'integrity', signer: signerOf(rsaSigner, algorithm), destination });
     const opened = open(envelope, { trustBundle: pki.bundle, destination });

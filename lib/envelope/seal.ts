@@ -8,6 +8,7 @@ import { NONCE_LENGTH, encodeAuthEnvelopedData } from './auth-enveloped-data.ts'
 import { newContentKey, recipientCertificates } from './content-key.ts';
 import { encodeDestination, encodeMessageId, type Destination } from './destination.ts';
 import { EnvelopeError } from './envelope-error.ts';
+import './live-objects.ts';
 import { MAX_PAYLOAD_BYTES } from './limits.ts';
 import { LruCache } from './lru-cache.ts';
 import { isQop, type Qop } from './qop.ts';
@@ -40,10 +41,14 @@ function invalid(message: string): AppError {
   return new AppError('ERR_INVALID_ARGUMENT', message);
 }
 
-// Destinations repeat (a sidecar puts to a handful of queues): remember their encodings.
+// Destinations repeat (a sidecar puts to a handful of queues): remember their encodings, and the
+// last one apart, so that a stream to one queue neither builds a key nor touches the map.
 const destinationCache = new LruCache<string, Buffer>(256);
+let lastDestination: { readonly queueManager: unknown; readonly queue: unknown; readonly encoded: Buffer } | undefined;
 
 function destinationBinding(d: Destination): Buffer {
+  const last = lastDestination;
+  if (last !== undefined && last.queueManager === d.queueManager && last.queue === d.queue) return last.encoded;
   // Length-prefixed, so that no two destinations share a key whatever characters they hold.
   const key = `${String(d.queueManager).length}:${d.queueManager}${d.queue}`;
   let encoded = destinationCache.get(key);
@@ -51,6 +56,7 @@ function destinationBinding(d: Destination): Buffer {
     encoded = qshieldAttribute('qshieldDestination', encodeDestination(d));
     destinationCache.set(key, encoded);
   }
+  lastDestination = { queueManager: d.queueManager, queue: d.queue, encoded };
   return encoded;
 }
 

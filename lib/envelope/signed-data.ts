@@ -191,6 +191,11 @@ const ATTRIBUTE_BITS: Partial<Record<OidName, number>> = { contentType: 1, messa
 
 const KNOWN_ATTRIBUTES = ['contentType', 'messageDigest', 'signingTime', 'qshieldDestination', 'qshieldMessageId'] as const;
 
+function knownAttribute(buf: Buffer, typeEl: DerElement): (typeof KNOWN_ATTRIBUTES)[number] | undefined {
+  for (const a of KNOWN_ATTRIBUTES) if (isEncoding(buf, typeEl, OID_DER[a])) return a;
+  return undefined;
+}
+
 interface AttributeValues {
   /** Set when a contentType attribute was read: whether it names id-data. */
   contentIsData?: boolean;
@@ -201,7 +206,9 @@ interface AttributeValues {
 }
 
 function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
-  const out: AttributeValues = {};
+  // One literal with every field: a shape built property by property would be a chain of hidden
+  // classes that V8 drops (and deoptimizes this reader for) at every full garbage collection.
+  const out: AttributeValues = { contentIsData: undefined, messageDigest: undefined, signingTime: undefined, destination: undefined, messageId: undefined };
   let seen = 0;
   const c = DerCursor.inside(buf, el, 'signedAttrs');
   let count = 0;
@@ -211,7 +218,7 @@ function readSignedAttributes(buf: Buffer, el: DerElement): AttributeValues {
     const typeEl = attr.next(TAG.oid, 'attribute type');
     const valuesEl = attr.next(TAG.set, 'attribute values');
     attr.finish('attribute');
-    const name = KNOWN_ATTRIBUTES.find((a) => isEncoding(buf, typeEl, OID_DER[a]));
+    const name = knownAttribute(buf, typeEl);
     const bit = name === undefined ? 0 : (ATTRIBUTE_BITS[name] ?? 0);
     if (bit === 0) continue; // attributes qshield does not read are left to their owners
     // RFC 5652 11: these attribute types appear once and hold exactly one value.

@@ -35,7 +35,7 @@ export interface ChainEntry {
   readonly signers: Map<string, TrustedSigner>;
 }
 
-const CHAINS_PER_BUNDLE = 256;
+export const CHAINS_PER_BUNDLE = 256;
 
 interface BundleCache {
   readonly chains: LruCache<string, ChainEntry>;
@@ -84,7 +84,11 @@ function parseField(certificates: readonly Buffer[]): ChainEntry {
   return { pool, certificates: parsed, unusable, signers: new Map() };
 }
 
-/** The certificates of a `certificates` field, parsed once per distinct field and bundle. */
+/** Distinct certificates fields remembered for `bundle` (at most CHAINS_PER_BUNDLE): for tests and diagnostics. */
+export function cachedChains(bundle: TrustBundle): number {
+  return chainCache.get(bundle)?.chains.size ?? 0;
+}
+
 /**
  * The certificates of a SignedData's certificates field, read and parsed once per distinct field
  * and bundle.
@@ -111,7 +115,7 @@ export function carriedCertificates(bundle: TrustBundle, field: Buffer): ChainEn
  */
 export function trustSigner(entry: ChainEntry, signer: CmsCertificate, bundle: TrustBundle, at: Date): TrustedSigner {
   const t = at.getTime();
-  const key = signer.issuerAndSerial.toString('latin1');
+  const key = signer.issuerAndSerialKey;
   const cached = entry.signers.get(key);
   if (cached !== undefined && t >= cached.notBefore && t <= cached.notAfter) return cached;
   let validated;
