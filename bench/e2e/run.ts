@@ -31,6 +31,7 @@ import amqp, { type ConfirmChannel } from 'amqplib';
 import { Pool } from 'undici';
 import { RabbitMqBroker } from '../../test/harness/rabbitmq.ts';
 import { issueLeaf, makeCa, type TestCa } from '../../test/pki/index.ts';
+import { gatewayConfigBase, writeGatewayFiles } from '../../test/support/workload-fixture.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const TD = 'bench.example';
@@ -373,20 +374,10 @@ async function startDeploymentProcesses(root: string, ca: TestCa, driver: 'amqp'
   const gwDir = join(root, `gateway-${driver}`);
   const certsDir = join(gwDir, 'message-certs');
   mkdirSync(certsDir, { recursive: true });
-  const gatewayLeaf = issueLeaf(GATEWAY_ID, { ca });
-  writePem(join(gwDir, 'svid.crt'), gatewayLeaf.chainPem);
-  writePem(join(gwDir, 'svid.key'), gatewayLeaf.keyPem);
-  writePem(join(gwDir, 'bundle.pem'), ca.bundlePem);
   writeFileSync(join(gwDir, 'policy.json'), JSON.stringify(bundle()));
-  let broker: Record<string, unknown> = { driver: 'memory' };
-  if (driver === 'amqp') {
-    const u = new URL(brokerUrl);
-    writePem(join(gwDir, 'broker-username'), decodeURIComponent(u.username));
-    writePem(join(gwDir, 'broker-password'), decodeURIComponent(u.password));
-    u.username = '';
-    u.password = '';
-    broker = { driver: 'amqp', url: u.toString(), usernameFile: 'broker-username', passwordFile: 'broker-password', getChannels: MAX_LOOPS };
-  }
+  const broker = driver === 'amqp'
+    ? { ...writeGatewayFiles(gwDir, ca, { amqpUrl: brokerUrl, spiffeId: GATEWAY_ID }), getChannels: MAX_LOOPS }
+    : writeGatewayFiles(gwDir, ca, { spiffeId: GATEWAY_ID });
   // Message keyrings: each workload's first generation, its certificate published to the gateway.
   const workloads: { name: string; dir: string }[] = [];
   for (const key of KEYS) {
@@ -404,16 +395,7 @@ async function startDeploymentProcesses(root: string, ca: TestCa, driver: 'amqp'
       workloads.push({ name, dir });
     }
   }
-  writeFileSync(join(gwDir, 'gateway.json'), JSON.stringify({
-    apiVersion: 'qshield.io/gateway-config/v1alpha1', kind: 'GatewayConfig',
-    listen: { host: '127.0.0.1', port: 0 },
-    identity: { certificateFile: 'svid.crt', keyFile: 'svid.key', trustBundleFile: 'bundle.pem' },
-    policyBundleFile: 'policy.json',
-    messageCertificatesDir: 'message-certs',
-    defaultChannel: 'apps',
-    broker,
-    admin: { host: '127.0.0.1', port: 0 },
-  }));
+  writeFileSync(join(gwDir, 'gateway.json'), JSON.stringify(gatewayConfigBase(broker)));
   const gateway = await spawnQshield('gateway', join(gwDir, 'gateway.json'), process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '');
   const sidecars = new Map<string, RunningProcess>();
   try {

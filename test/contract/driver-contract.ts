@@ -16,6 +16,26 @@ export interface ContractHarness {
 const hex = (n = 24): string => randomBytes(n).toString('hex');
 
 /** A queue name unique to this run, so that durable broker state from other runs never interferes. */
+/**
+ * Gets `total` messages as the gateway does — answer, then ack while the next gets run — with
+ * `concurrency` gets at once; returns the numbers of the gets that found the queue dry.
+ */
+export async function getAllConcurrently(driver: BrokerDriver, q: string, total: number, concurrency = 32): Promise<number[]> {
+  let started = 0;
+  const dry: number[] = [];
+  const acks: Promise<void>[] = [];
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (started < total) {
+      const n = started++;
+      const d = await driver.get(q);
+      if (d) acks.push(d.ack());
+      else dry.push(n);
+    }
+  }));
+  await Promise.all(acks);
+  return dry;
+}
+
 export function uniqueQueue(label: string): string {
   return `QS.T.${label}.${randomBytes(4).toString('hex')}`.slice(0, 48);
 }
@@ -415,20 +435,7 @@ export function describeDriverContract(name: string, harness: () => ContractHarn
         const driver = await setup([{ name: q, maxDepth: 10_000 }]);
         const total = 400;
         for (let i = 0; i < total; i++) await driver.put(q, { body: Buffer.from(`m${i}`) });
-        let started = 0;
-        const dry: number[] = [];
-        const acks: Promise<void>[] = [];
-        // As the gateway does: answer, then ack while the next gets run; 32 at once.
-        await Promise.all(Array.from({ length: 32 }, async () => {
-          while (started < total) {
-            const n = started++;
-            const d = await driver.get(q);
-            if (d) acks.push(d.ack());
-            else dry.push(n);
-          }
-        }));
-        await Promise.all(acks);
-        expect(dry).toEqual([]);
+        expect(await getAllConcurrently(driver, q, total)).toEqual([]);
         expect(await driver.get(q)).toBeNull();
       });
 

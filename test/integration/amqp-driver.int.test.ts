@@ -9,7 +9,7 @@ import { hasCode, type ErrorCode } from '../../lib/errors/index.ts';
 import { AmqpDriver, type AmqpDriverOptions } from '../../sidecar/drivers/amqp/amqp-driver.ts';
 import type { Delivery, DriverEvent, QueueSpec } from '../../sidecar/drivers/driver.ts';
 import { topicFilterToBindingKey, topicToRoutingKey } from '../../sidecar/drivers/topic-string.ts';
-import { uniqueQueue } from '../contract/driver-contract.ts';
+import { getAllConcurrently, uniqueQueue } from '../contract/driver-contract.ts';
 import { RabbitMqBroker } from '../harness/rabbitmq.ts';
 import { TcpProxy } from '../harness/tcp-proxy.ts';
 
@@ -499,19 +499,7 @@ describe('amqp driver: reading ahead', () => {
     } finally {
       await conn.close();
     }
-    let started = 0;
-    const dry: number[] = [];
-    const acks: Promise<void>[] = [];
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      while (started < total) {
-        const n = started++;
-        const d = await driver.get(q);
-        if (d) acks.push(d.ack());
-        else dry.push(n);
-      }
-    }));
-    await Promise.all(acks);
-    expect(dry).toEqual([]);
+    expect(await getAllConcurrently(driver, q, total)).toEqual([]);
   });
 
   it('gets back what it read ahead when its connection drops', async () => {

@@ -92,15 +92,7 @@ describe('the MQ REST API over RabbitMQ', () => {
     const c = gw.client(producer);
     const big = Buffer.alloc(4 * 1024 * 1024 - 1, 0x71);
     expect((await call(c, 'POST', Q('APP.OUT'), { body: big, headers: { 'content-type': 'application/octet-stream', 'ibm-mq-md-persistence': 'persistent' } })).status).toBe(201);
-    const url = new URL(gw.url);
-    const socket = await new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
-      const s = tlsConnect({ host: url.hostname, port: Number(url.port), ...connectOptions(gw.ca, producer) }, () => resolve(s));
-      s.once('error', reject);
-    });
-    socket.pause();
-    socket.write(`DELETE ${Q('APP.OUT')} HTTP/1.1\r\nhost: gw\r\nibm-mq-rest-csrf-token: x\r\n\r\n`);
-    await sleep(500);
-    socket.destroy();
+    await abandonGetMidResponse(gw, 'APP.OUT');
     // The gateway releases it once it sees the socket gone; a waiting get is woken by that.
     const again = await call(c, 'DELETE', `${Q('APP.OUT')}?wait=60000`);
     expect(again.status).toBe(200);
@@ -127,15 +119,7 @@ describe('reading ahead', () => {
     }
     // The first get makes the queue hot: the gateway reads the others ahead.
     expect((await call(c, 'DELETE', Q('APP.OUT'))).text).toBe('zero');
-    const url = new URL(ahead.url);
-    const socket = await new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
-      const s = tlsConnect({ host: url.hostname, port: Number(url.port), ...connectOptions(ahead.ca, producer) }, () => resolve(s));
-      s.once('error', reject);
-    });
-    socket.pause();
-    socket.write(`DELETE ${Q('APP.OUT')} HTTP/1.1\r\nhost: gw\r\nibm-mq-rest-csrf-token: x\r\n\r\n`);
-    await sleep(500);
-    socket.destroy();
+    await abandonGetMidResponse(ahead, 'APP.OUT');
     const again = await call(c, 'DELETE', `${Q('APP.OUT')}?wait=60000`);
     expect(again.status).toBe(200);
     expect(again.body.equals(big)).toBe(true);
@@ -214,3 +198,16 @@ describe('a broker restart mid-traffic', () => {
     expect(confirmed.size).toBeGreaterThan(10);
   }, 420_000);
 });
+
+/** A raw mTLS client that sends a destructive get, reads nothing of the answer, and disconnects. */
+async function abandonGetMidResponse(fixture: GatewayFixture, queue: string): Promise<void> {
+  const url = new URL(fixture.url);
+  const socket = await new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
+    const s = tlsConnect({ host: url.hostname, port: Number(url.port), ...connectOptions(fixture.ca, producer) }, () => resolve(s));
+    s.once('error', reject);
+  });
+  socket.pause();
+  socket.write(`DELETE ${Q(queue)} HTTP/1.1\r\nhost: gw\r\nibm-mq-rest-csrf-token: x\r\n\r\n`);
+  await sleep(500);
+  socket.destroy();
+}

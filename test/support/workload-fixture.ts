@@ -137,29 +137,29 @@ export interface DeploymentOptions {
   readonly bundle?: Record<string, unknown>;
 }
 
-/** Writes a CA, a gateway and its files, and starts the gateway on 127.0.0.1 port 0. */
-export async function startDeployment(options: DeploymentOptions = {}): Promise<Deployment> {
-  const root = mkdtempSync(join(tmpdir(), 'qshield-e2e-'));
-  const ca = makeCa({ trustDomain: TD });
-  const gwDir = join(root, 'gateway');
-  const messageCertsDir = join(gwDir, 'message-certs');
-  mkdirSync(messageCertsDir, { recursive: true });
-  const gatewayLeaf = issueLeaf(GATEWAY_ID, { ca });
-  writePem(join(gwDir, 'svid.crt'), gatewayLeaf.chainPem);
-  writePem(join(gwDir, 'svid.key'), gatewayLeaf.keyPem);
-  writePem(join(gwDir, 'bundle.pem'), ca.bundlePem);
-  let broker: Record<string, unknown> = { driver: 'memory' };
-  if (options.amqpUrl !== undefined) {
-    const u = new URL(options.amqpUrl);
-    writePem(join(gwDir, 'broker-username'), decodeURIComponent(u.username));
-    writePem(join(gwDir, 'broker-password'), decodeURIComponent(u.password));
-    u.username = '';
-    u.password = '';
-    broker = { driver: 'amqp', url: u.toString(), usernameFile: 'broker-username', passwordFile: 'broker-password' };
-  }
-  const policyFile = join(gwDir, 'policy.json');
-  writeFileSync(policyFile, JSON.stringify(options.bundle ?? e2eBundle()));
-  const rawGateway = {
+/**
+ * Writes a gateway's SVID (`svid.crt`, `svid.key`), trust bundle (`bundle.pem`) and, for an
+ * `amqpUrl`, its broker credentials as files into `dir`; returns the configuration's `broker`
+ * section (memory driver without `amqpUrl`).
+ */
+export function writeGatewayFiles(dir: string, ca: TestCa, options: { amqpUrl?: string; spiffeId?: string } = {}): Record<string, unknown> {
+  const { amqpUrl, spiffeId = GATEWAY_ID } = options;
+  const gatewayLeaf = issueLeaf(spiffeId, { ca });
+  writePem(join(dir, 'svid.crt'), gatewayLeaf.chainPem);
+  writePem(join(dir, 'svid.key'), gatewayLeaf.keyPem);
+  writePem(join(dir, 'bundle.pem'), ca.bundlePem);
+  if (amqpUrl === undefined) return { driver: 'memory' };
+  const u = new URL(amqpUrl);
+  writePem(join(dir, 'broker-username'), decodeURIComponent(u.username));
+  writePem(join(dir, 'broker-password'), decodeURIComponent(u.password));
+  u.username = '';
+  u.password = '';
+  return { driver: 'amqp', url: u.toString(), usernameFile: 'broker-username', passwordFile: 'broker-password' };
+}
+
+/** The gateway configuration of a deployment here: the files of writeGatewayFiles, `policy.json`, `message-certs/`, port 0. */
+export function gatewayConfigBase(broker: Record<string, unknown>): Record<string, unknown> {
+  return {
     apiVersion: 'qshield.io/gateway-config/v1alpha1',
     kind: 'GatewayConfig',
     listen: { host: '127.0.0.1', port: 0 },
@@ -169,6 +169,21 @@ export async function startDeployment(options: DeploymentOptions = {}): Promise<
     defaultChannel: 'apps',
     broker,
     admin: { host: '127.0.0.1', port: 0 },
+  };
+}
+
+/** Writes a CA, a gateway and its files, and starts the gateway on 127.0.0.1 port 0. */
+export async function startDeployment(options: DeploymentOptions = {}): Promise<Deployment> {
+  const root = mkdtempSync(join(tmpdir(), 'qshield-e2e-'));
+  const ca = makeCa({ trustDomain: TD });
+  const gwDir = join(root, 'gateway');
+  const messageCertsDir = join(gwDir, 'message-certs');
+  mkdirSync(messageCertsDir, { recursive: true });
+  const broker = writeGatewayFiles(gwDir, ca, options.amqpUrl === undefined ? {} : { amqpUrl: options.amqpUrl });
+  const policyFile = join(gwDir, 'policy.json');
+  writeFileSync(policyFile, JSON.stringify(options.bundle ?? e2eBundle()));
+  const rawGateway = {
+    ...gatewayConfigBase(broker),
     reloadInterval: '100ms',
     drainTimeout: '2s',
     log: { level: 'warn' },
