@@ -47,6 +47,23 @@ describe('recipients\' message certificates at the gateway', () => {
     expect(certs.forRecipients([settle], Date.now() + 2 * DAY)[0]?.fingerprint).toBe(fp(next));
   });
 
+  it('of generations that start in the same second, takes the one ending later, then the later-numbered file', async () => {
+    const fp = (leaf: { cert: { fingerprint256: string } }) => leaf.cert.fingerprint256.replaceAll(':', '').toLowerCase();
+    const start = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const [gen1, gen2, gen9, gen10] = [1, 2, 9, 10].map(() => issueLeaf(settle, { ca, ttlMs: 30 * DAY, now: start }));
+    writeFileSync(join(dir, 'settle-gen-1.crt'), gen1!.chainPem);
+    writeFileSync(join(dir, 'settle-gen-2.crt'), gen2!.chainPem);
+    expect((await load()).forRecipients([settle])[0]?.fingerprint).toBe(fp(gen2!));
+    // Lexically gen-10 sorts before gen-9: generation numbers are compared as numbers.
+    writeFileSync(join(dir, 'settle-gen-9.crt'), gen9!.chainPem);
+    writeFileSync(join(dir, 'settle-gen-10.crt'), gen10!.chainPem);
+    expect((await load()).forRecipients([settle])[0]?.fingerprint).toBe(fp(gen10!));
+    // The same start and a later end: newer, whatever its file name.
+    const longer = issueLeaf(settle, { ca, ttlMs: 31 * DAY, now: start });
+    writeFileSync(join(dir, 'settle-gen-5.crt'), longer.chainPem);
+    expect((await load()).forRecipients([settle])[0]?.fingerprint).toBe(fp(longer));
+  });
+
   it('leaves out (and lists) expired, untrusted, foreign and unreadable files, and reads no dot-files', async () => {
     writeFileSync(join(dir, 'expired.crt'), expiredLeaf(settle, { ca }).chainPem);
     writeFileSync(join(dir, 'untrusted.crt'), untrustedLeaf(settle).chainPem);

@@ -44,7 +44,7 @@ export interface SkippedCertificate {
 export async function readMessageCertificateFiles(dir: string): Promise<MessageCertificateFiles> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => CERT_FILE.test(n)).sort().slice(0, MAX_FILES);
+    names = (await readdir(dir)).filter((n) => CERT_FILE.test(n)).sort(byFileName).slice(0, MAX_FILES);
   } catch (err) {
     throw new AppError('ERR_FILE_IO', `cannot read the message certificate directory ${dir}`, { cause: err, details: { path: dir } });
   }
@@ -99,12 +99,26 @@ export class MessageCertificates {
       let best: RecipientCertificate | undefined;
       for (const c of list) {
         if (c.notBefore.getTime() > now || c.notAfter.getTime() < now) continue;
-        if (best === undefined || c.notBefore > best.notBefore) best = c;
+        if (best === undefined || startsAfterOrTies(c, best)) best = c;
       }
       if (best !== undefined) out.push(best);
     }
     return out.sort((a, b) => (a.spiffeId < b.spiffeId ? -1 : a.spiffeId > b.spiffeId ? 1 : 0));
   }
+}
+
+/** File names in the order generations are numbered: `x-gen-2.crt` before `x-gen-10.crt`. */
+const byFileName = new Intl.Collator('en', { numeric: true }).compare;
+
+/**
+ * Whether `c` is the newer generation of the two. X.509 validity has whole seconds, so two
+ * generations issued within one second start together: then the one that ends later is newer,
+ * and on a full tie the later file (certificates are kept in file-name order, `byFileName`).
+ */
+function startsAfterOrTies(c: RecipientCertificate, best: RecipientCertificate): boolean {
+  const start = c.notBefore.getTime() - best.notBefore.getTime();
+  if (start !== 0) return start > 0;
+  return c.notAfter.getTime() >= best.notAfter.getTime();
 }
 
 /**

@@ -197,16 +197,20 @@ describe('qshield demo --once', () => {
     } finally {
       await conn.close();
     }
-    expect(await depth(ERROR_QUEUE)).toBe(1000);
-    const run = await demo(['--once', '--broker', broker.url]);
-    expect(run.code, run.out + run.err).toBe(1);
-    const table = rows(run.out);
-    expect([...table.keys()]).toEqual(STEPS);
-    expect(table.get('tampered message quarantined')?.[0]).toBe('FAILED');
-    expect(table.get('tampered message quarantined')?.[1]).toContain('503');
-    for (const title of STEPS.filter((t) => t !== 'tampered message quarantined')) expect(table.get(title)?.[0], title).toBe('ok');
-    expect(run.out).toContain(`7 of ${STEPS.length} steps passed, 1 FAILED.`);
-    await broker.deleteQueues([...QUEUES, ERROR_QUEUE]);
+    try {
+      expect(await depth(ERROR_QUEUE)).toBe(1000);
+      const run = await demo(['--once', '--broker', broker.url]);
+      expect(run.code, run.out + run.err).toBe(1);
+      const table = rows(run.out);
+      expect([...table.keys()]).toEqual(STEPS);
+      expect(table.get('tampered message quarantined')?.[0]).toBe('FAILED');
+      expect(table.get('tampered message quarantined')?.[1]).toContain('503');
+      for (const title of STEPS.filter((t) => t !== 'tampered message quarantined')) expect(table.get(title)?.[0], title).toBe('ok');
+      expect(run.out).toContain(`7 of ${STEPS.length} steps passed, 1 FAILED.`);
+    } finally {
+      // The filled queue must not outlive the test: the next ones declare it themselves.
+      await broker.deleteQueues([...QUEUES, ERROR_QUEUE]);
+    }
   });
 });
 
@@ -291,6 +295,7 @@ describe('qshield demo, refused', () => {
   });
 
   it('a broker holding the error queue with other attributes: exit 1 naming the queue', async () => {
+    await broker.deleteQueues([ERROR_QUEUE]);
     const conn = await broker.connect();
     try {
       const ch = await conn.createChannel();
