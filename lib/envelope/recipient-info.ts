@@ -2,7 +2,7 @@
 // certificates, ECDH ephemeral-static with the X9.63 KDF and AES key wrap (KeyAgreeRecipientInfo,
 // RFC 5753) for EC certificates. Writing and unwrapping, each through node:crypto KeyObjects.
 import { constants, createCipheriv, createDecipheriv, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, privateDecrypt, publicEncrypt, type Cipheriv, type Decipheriv, type KeyObject } from 'node:crypto';
-import type { DigestName } from './algorithms.ts';
+import type { DigestName, KeyKind } from './algorithms.ts';
 import { paramsAbsentOrNull, readAlgorithm, describe, type AlgorithmId } from './algorithm-identifier.ts';
 import type { CmsCertificate } from './cms-certificate.ts';
 import { algorithm, bytesOf, contentOf, ctx, DerCursor, encode, integer, node, octets, prim, readSmallInt, seq, soleChild, TAG, type DerElement, type DerPart } from '../der/index.ts';
@@ -20,6 +20,8 @@ const OAEP_SHA256_ID = algorithm(OID.rsaesOaep, seq(
 ));
 
 const AES256_WRAP_ID = algorithm(OID.aes256Wrap);
+
+type EcCurve = Extract<KeyKind, { type: 'ec' }>['curve'];
 
 const KDF_FOR_CURVE = { 'P-256': { digest: 'sha256', oid: OID.ecdhSha256Kdf, curve: OID_DER.p256, pointLength: 65 }, 'P-384': { digest: 'sha384', oid: OID.ecdhSha384Kdf, curve: OID_DER.p384, pointLength: 97 } } as const;
 
@@ -58,15 +60,38 @@ function sharedInfo(wrapId: Uint8Array, ukm: Uint8Array | undefined, kekBytes: n
 const SHARED_INFO_AES256 = sharedInfo(AES256_WRAP_ID, undefined, 32);
 
 /** The DER of an EC SubjectPublicKeyInfo up to the point, per curve: the point is appended as it arrives. */
-const SPKI_PREFIX: Readonly<Record<keyof typeof KDF_FOR_CURVE, Buffer>> = {
+const SPKI_PREFIX: Readonly<Record<EcCurve, Buffer>> = {
   'P-256': spkiPrefix('P-256'),
   'P-384': spkiPrefix('P-384'),
 };
 
-function spkiPrefix(curve: keyof typeof KDF_FOR_CURVE): Buffer {
+function spkiPrefix(curve: EcCurve): Buffer {
   const { curve: curveOid, pointLength } = KDF_FOR_CURVE[curve];
   const whole = encode(seq(seq(OID_DER.ecPublicKey, curveOid), prim(TAG.bitString, Buffer.alloc(1 + pointLength))));
   return whole.subarray(0, whole.length - pointLength);
+}
+
+/**
+ * The content of an EC public key's BIT STRING (RFC 5480 2.2): no unused bits, then the
+ * uncompressed point 04 || x || y, each coordinate padded to the field length. Taken from the
+ * JWK export, whose x and y are the point's coordinates: OpenSSL's SPKI encoder, the other way
+ * to the point, costs ~25 µs more per key (bench/RESULTS.md).
+ */
+export function ecPublicKeyBits(publicKey: KeyObject, pointLength: number): Buffer {
+  const { x, y } = publicKey.export({ format: 'jwk' });
+  const field = (pointLength - 1) / 2;
+  const bits = Buffer.alloc(1 + pointLength);
+  bits[1] = 0x04;
+  putCoordinate(bits, 2, field, x);
+  putCoordinate(bits, 2 + field, field, y);
+  return bits;
+}
+
+/** Writes a base64url coordinate right-aligned into `field` bytes at `at` (the rest stays zero). */
+function putCoordinate(bits: Buffer, at: number, field: number, coordinate: string | undefined): void {
+  const value = Buffer.from(coordinate ?? '', 'base64url');
+  if (value.length === 0 || value.length > field) throw new Error(`EC public key coordinate of ${value.length} bytes for a ${field}-byte field`);
+  value.copy(bits, at + field - value.length);
 }
 
 /** Wraps `cek` for one recipient certificate and returns the encoded RecipientInfo. */
@@ -82,10 +107,7 @@ export function wrapContentKey(recipient: CmsCertificate, cek: Buffer): Buffer {
   const kek = x963Kdf(params.digest, z, SHARED_INFO_AES256, 32);
   const wrap = aesWrap(kek, 'wrap');
   const wrapped = Buffer.concat([wrap.update(cek), wrap.final()]);
-  const spki = ephemeral.publicKey.export({ type: 'spki', format: 'der' });
-  // The SPKI ends with the BIT STRING's content: the unused-bits octet 0, then the point.
-  const bits = spki.subarray(spki.length - params.pointLength - 1);
-  const originatorKey = node(TAG.ctx(1), [EC_PUBLIC_KEY_ID, prim(TAG.bitString, bits)]);
+  const originatorKey = node(TAG.ctx(1), [EC_PUBLIC_KEY_ID, prim(TAG.bitString, ecPublicKeyBits(ephemeral.publicKey, params.pointLength))]);
   return encode(node(TAG.ctx(1), [
     integer(3),
     ctx(0, originatorKey),
