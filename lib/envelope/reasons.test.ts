@@ -161,6 +161,15 @@ describe('open refuses, with the reason', () => {
       const view = aedView(envelope);
       expect(reasonOf(() => open(flip(envelope, view.recipientInfos.end - 5), { keyring: keyring(recipient) }))).toBe('DECRYPTION_FAILED');
     });
+    it('for an ECDH originator key off the curve', () => {
+      const envelope = seal(payload, { qop: 'confidentiality', recipients: [recipient.cert] });
+      expect(open(envelope, { keyring: keyring(recipient) }).payload).toEqual(payload);
+      // The originator key's BIT STRING: 66 bytes, no unused bits, an uncompressed P-256 point.
+      const at = envelope.indexOf(Buffer.from([TAG.bitString, 0x42, 0x00, 0x04]), aedView(envelope).recipientInfos.start);
+      expect(at).toBeGreaterThan(0);
+      // The last byte of y, changed, leaves the point off the curve.
+      expect(reasonOf(() => open(flip(envelope, at + 3 + 64), { keyring: keyring(recipient) }))).toBe('DECRYPTION_FAILED');
+    });
   });
 
   it('NOT_A_RECIPIENT for a keyring that holds none of the recipients\' keys', () => {

@@ -94,6 +94,24 @@ function putCoordinate(bits: Buffer, at: number, field: number, coordinate: stri
   value.copy(bits, at + field - value.length);
 }
 
+const PEM_HEAD = '-----BEGIN PUBLIC KEY-----\n';
+const PEM_TAIL = '\n-----END PUBLIC KEY-----\n';
+/** 64 characters followed by more: where RFC 7468 breaks a line. */
+const PEM_LINES = /.{64}(?=.)/g;
+
+/**
+ * The originator's ephemeral public key from its uncompressed point. OpenSSL's import refuses a
+ * point off the curve or with a coordinate not below the field prime (invalid-curve attacks), and
+ * this throws then. The SPKI goes in as a PEM string: node:crypto takes any object or Buffer key
+ * argument through brand checks that throw and catch (four for `{ key, format: 'der' }`), which
+ * cost more than OpenSSL's import itself, and a string skips them; JWK, the raw point or an ECDH
+ * object are no faster than DER (bench/RESULTS.md, 2026-12-03).
+ */
+export function originatorPublicKey(curve: EcCurve, point: Uint8Array): KeyObject {
+  const base64 = Buffer.concat([SPKI_PREFIX[curve], point]).toString('base64');
+  return createPublicKey(PEM_HEAD + base64.replace(PEM_LINES, '$&\n') + PEM_TAIL);
+}
+
 /** Wraps `cek` for one recipient certificate and returns the encoded RecipientInfo. */
 export function wrapContentKey(recipient: CmsCertificate, cek: Buffer): Buffer {
   const kind = recipient.keyKind;
@@ -294,10 +312,7 @@ function readKari(buf: Buffer, el: DerElement, room: number): WrappedKey[] {
         if (point.length !== curve.pointLength) return undefined;
         if (okAlg.params !== undefined && !paramsAbsentOrNull(buf, okAlg) && !bytesOf(buf, okAlg.params).equals(curve.curve)) return undefined;
         try {
-          const spki = Buffer.concat([SPKI_PREFIX[cert.keyKind.curve], point]);
-          // Importing checks that the point lies on the curve (invalid-curve attacks).
-          const originatorKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-          const z = diffieHellman({ privateKey, publicKey: originatorKey });
+          const z = diffieHellman({ privateKey, publicKey: originatorPublicKey(cert.keyKind.curve, point) });
           const info = ukm === undefined && kekLength === 32 && wrapId.equals(AES256_WRAP_ID) ? SHARED_INFO_AES256 : sharedInfo(wrapId, ukm, kekLength);
           const kek = x963Kdf(kdf, z, info, kekLength);
           const unwrap = aesWrap(kek, 'unwrap');
