@@ -67,11 +67,17 @@ async function connectBroker(config: GatewayConfig, broker: string | undefined, 
   return driver;
 }
 
-async function waitUntil(what: string, check: () => { ok: boolean; reason?: string }): Promise<void> {
+/** Errors that no amount of waiting cures: the demo stops at once rather than at its deadline. */
+const NOT_CURED_BY_WAITING = new Set(['ERR_BROKER_QUEUE_MISMATCH']);
+
+async function waitUntil(what: string, check: () => { ok: boolean; reason?: string; code?: string }): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     const state = check();
     if (state.ok) return;
+    if (state.code !== undefined && NOT_CURED_BY_WAITING.has(state.code)) {
+      throw new AppError('ERR_DEMO_NOT_READY', `${what} is not ready: ${state.reason ?? state.code}`);
+    }
     if (Date.now() > deadline) {
       throw new AppError('ERR_DEMO_NOT_READY', `${what} did not become ready within ${READY_TIMEOUT_MS / 1000} s: ${state.reason ?? 'no reason given'}`);
     }

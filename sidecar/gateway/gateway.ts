@@ -56,8 +56,12 @@ export interface Gateway {
   reload(): Promise<void>;
   /** Open client connections. */
   connectionCount(): number;
-  /** Readiness: the broker is connected, the queues are declared, the gateway's SVID is valid. */
-  readiness(): { ok: boolean; reason?: string };
+  /**
+   * Readiness: the broker is connected, the queues are declared, the gateway's SVID is valid.
+   * `code` names an error that waiting will not cure (ERR_BROKER_QUEUE_MISMATCH: somebody must
+   * reconcile the queue), so that a caller with a deadline can stop at once.
+   */
+  readiness(): { ok: boolean; reason?: string; code?: string };
   /**
    * Drains: stops accepting, ends waiting gets with 503, lets requests in progress finish until
    * the deadline (default config.drainTimeoutMs), then cuts what remains.
@@ -122,7 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let refusedIdentity: IdentityFileSet | undefined;
   let queuesConfiguredFor: CompiledPolicy | undefined;
   /** Why the last declaration failed, for /readyz (a queue the broker holds with other attributes). */
-  let queueError: string | undefined;
+  let queueError: { message: string; code: string } | undefined;
 
   async function configureQueues(): Promise<void> {
     if (queuesConfiguredFor === policy) return;
@@ -135,7 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       queuesConfiguredFor = target;
       queueError = undefined;
     } catch (err) {
-      queueError = err instanceof Error ? err.message : String(err);
+      queueError = { message: err instanceof Error ? err.message : String(err), code: err instanceof AppError ? err.code : 'ERR_INTERNAL' };
       log.warn({ [F.code]: err instanceof AppError ? err.code : 'ERR_INTERNAL', err }, 'declaring the queues failed; retrying');
     }
   }
@@ -305,7 +309,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   driver.onEvent((event) => {
     if (event.kind === 'state') {
       metrics.setBrokerUp(driver.kind, event.state === 'connected');
-      if (event.state === 'connected') void configureQueues();
+      if (event.state === 'connected') {
+        // A new connection declares the queues itself, and a clash it meets is not thrown to
+        // anybody: check them all again, so that readiness says so.
+        queuesConfiguredFor = undefined;
+        void configureQueues();
+      }
     }
   });
   await driver.start({ waitForConnection: false });
@@ -435,7 +444,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     readiness() {
       if (draining) return { ok: false, reason: 'draining' };
       if (!driver.health().ready) return { ok: false, reason: `broker ${driver.health().state}` };
-      if (queuesConfiguredFor !== policy) return { ok: false, reason: `queues not declared${queueError === undefined ? '' : `: ${queueError}`}` };
+      if (queuesConfiguredFor !== policy) {
+        return queueError === undefined ? { ok: false, reason: 'queues not declared' } : { ok: false, reason: `queues not declared: ${queueError.message}`, code: queueError.code };
+      }
       if (now() >= identity.svid.notAfter.getTime()) return { ok: false, reason: 'gateway SVID expired' };
       return { ok: true };
     },

@@ -199,6 +199,44 @@ describe('a broker restart mid-traffic', () => {
   }, 420_000);
 });
 
+describe('a queue the broker holds with other attributes', () => {
+  it('keeps the gateway not ready, saying which queue and that waiting will not cure it, until the queue is reconciled', async () => {
+    const bundle = testBundle() as { queues: { name: string }[] };
+    bundle.queues.push({ name: 'APP.CLASH' });
+    await broker.deleteQueues(['APP.CLASH']);
+    const conn = await broker.connect();
+    try {
+      await (await conn.createChannel()).assertQueue('APP.CLASH', { durable: true, arguments: { 'x-max-length': 7 } });
+    } finally {
+      await conn.close();
+    }
+    const clash = await startGatewayFixture({ bundle, config: { broker: brokerConfig } });
+    try {
+      const until = async (done: () => boolean, what: string) => {
+        const end = Date.now() + 30_000;
+        while (!done()) {
+          if (Date.now() > end) throw new Error(`${what} within 30 s: ${JSON.stringify(clash.running.gateway.readiness())}`);
+          await sleep(50);
+        }
+      };
+      await until(() => clash.running.gateway.readiness().code !== undefined, 'no readiness code');
+      const state = clash.running.gateway.readiness();
+      expect(state).toMatchObject({ ok: false, code: 'ERR_BROKER_QUEUE_MISMATCH' });
+      expect(state.reason).toContain('APP.CLASH');
+      const readyz = await fetch(`${clash.running.observability.admin.url}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(await readyz.text()).toContain('APP.CLASH');
+      // Somebody removes the stray queue: the gateway declares it as configured and is ready.
+      await broker.deleteQueues(['APP.CLASH']);
+      await until(() => clash.running.gateway.readiness().ok, 'not ready after the queue was removed');
+      expect(clash.running.gateway.readiness()).toEqual({ ok: true });
+    } finally {
+      await clash.close();
+      await broker.deleteQueues(['APP.CLASH']);
+    }
+  });
+});
+
 /** A raw mTLS client that sends a destructive get, reads nothing of the answer, and disconnects. */
 async function abandonGetMidResponse(fixture: GatewayFixture, queue: string): Promise<void> {
   const url = new URL(fixture.url);
