@@ -511,7 +511,7 @@ function table(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
 /** Mean milliseconds per leg (medians over the rounds). */
 function legsTable(points: readonly Point[], driver: 'amqp' | 'memory'): string[] {
   const lines = [
-    '| body | loops | QoP | keys | app put | producer sidecar put | gateway put | app get | consumer sidecar get | gateway lease | gateway lease ack |',
+    '| body | loops | QoP | keys | app put | producer sidecar put | gateway put | app get | consumer sidecar get | gateway lease | gateway, other requests (acks sent alone, policy) |',
     '|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const size of SIZES) {

@@ -55,6 +55,29 @@ export interface GatewayExtensionsOptions {
 
 /** Response headers of a leased message. */
 export const LEASE_HEADERS = { id: 'qshield-lease-id', expires: 'qshield-lease-expires' } as const;
+
+/**
+ * Acks carried on a lease request (docs/qshield-extensions.md): the request names leases it
+ * settles, the answer — whatever its status — counts those acked and names those that were not.
+ * No `acked` header in the answer means none was processed.
+ */
+export const PIGGYBACK_ACK_HEADERS = { request: 'qshield-ack-leases', acked: 'qshield-leases-acked', failed: 'qshield-lease-acks-failed' } as const;
+/** Most lease ids one request may ack. */
+export const MAX_PIGGYBACK_ACKS = 64;
+const PIGGYBACK_LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The lease ids a request acks (the header's comma-separated list, no duplicates).
+ * @throws AppError ERR_GATEWAY_BAD_HEADER for a malformed or too long list.
+ */
+export function parsePiggybackAcks(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const ids = (Array.isArray(value) ? value.join(',') : value).split(',').map((id) => id.trim());
+  const bad = (message: string) => new AppError('ERR_GATEWAY_BAD_HEADER', `header ${PIGGYBACK_ACK_HEADERS.request} ${message}`, { details: { header: PIGGYBACK_ACK_HEADERS.request } });
+  if (ids.length > MAX_PIGGYBACK_ACKS) throw bad(`names more than ${MAX_PIGGYBACK_ACKS} leases`);
+  if (!ids.every((id) => PIGGYBACK_LEASE_ID.test(id))) throw bad('must be a comma-separated list of lease ids (1–64 characters from A-Z a-z 0-9 _ -)');
+  return [...new Set(ids)];
+}
 const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
 export const NDJSON = 'application/x-ndjson';
 
@@ -121,6 +144,9 @@ export class GatewayExtensions {
     const c = this.#o.checks;
     c.qmgr(scope, qmgr);
     c.csrf(scope);
+    // Earlier leases' acks ride on this request (one exchange per message instead of two); they
+    // are settled first, whatever becomes of the new lease, and make room under the peer's limit.
+    await this.#piggybackAcks(scope);
     const target = { queue };
     c.authorize(scope, { principals: [scope.principal], objectType: 'queue', objectName: queue, permission: 'get' });
     c.queue(scope, queue);
@@ -170,6 +196,19 @@ export class GatewayExtensions {
       'content-length': String(m.body.length),
     });
     res.end(m.body);
+  }
+
+  async #piggybackAcks(scope: ExtensionScope): Promise<void> {
+    const ids = parsePiggybackAcks(scope.req.headers[PIGGYBACK_ACK_HEADERS.request]);
+    if (ids.length === 0) return;
+    const owner = scope.conn.spiffeId.toString();
+    const results = await Promise.allSettled(ids.map((id) => this.#o.leases.ack(owner, id)));
+    const failed = ids.filter((_, i) => results[i]?.status === 'rejected');
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'rejected') this.#log.info({ [F.code]: r.reason instanceof AppError ? r.reason.code : 'ERR_INTERNAL', [F.peerId]: owner, leaseId: ids[i]?.slice(0, 64) }, 'a piggybacked lease ack failed');
+    }
+    scope.res.setHeader(PIGGYBACK_ACK_HEADERS.acked, String(ids.length - failed.length));
+    if (failed.length > 0) scope.res.setHeader(PIGGYBACK_ACK_HEADERS.failed, failed.join(','));
   }
 
   async #settle(scope: ExtensionScope, qmgr: string, leaseId: string, action: 'ack' | 'release', query: string): Promise<void> {

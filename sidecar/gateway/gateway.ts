@@ -21,6 +21,7 @@ import { IdempotentPuts } from '../pipeline/idempotent-puts.ts';
 import { LongPollLimiter } from '../pipeline/long-poll-limiter.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
 import { errorReply } from '../respond.ts';
+import { parseFromDataEventsOncePaused } from '../server/http-pipelining.ts';
 import { PeerValidator } from '../server/peer-validator.ts';
 import { buildServerIdentity, readIdentityFiles, sameFiles, type IdentityFileSet, type ServerIdentity } from '../server/server-identity.ts';
 import { isHybridGroup, negotiatedGroup } from '../server/tls-groups.ts';
@@ -256,6 +257,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     socket.once('close', () => sockets.delete(socket));
   });
   server.on('secureConnection', onSecureConnection);
+  // Pipelined requests behind a response written under backpressure wait instead of failing
+  // as HPE_PAUSED (why: http-pipelining.ts). After the HTTP server's own listener, as it needs.
+  server.on('secureConnection', parseFromDataEventsOncePaused);
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
     const code = err.code ?? '';
     const timeout = code === 'ERR_TLS_HANDSHAKE_TIMEOUT';

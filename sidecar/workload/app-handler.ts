@@ -12,7 +12,7 @@ import { AppError } from '../../lib/errors/index.ts';
 import { F, type Logger } from '../../lib/log/index.ts';
 import type { Message } from '../drivers/driver.ts';
 import { protectionViolationFor, type SecurityEvents } from '../events/index.ts';
-import { LEASE_HEADERS, NDJSON, publicationLine, type PublicationLine } from '../gateway/extensions.ts';
+import { LEASE_HEADERS, MAX_PIGGYBACK_ACKS, NDJSON, PIGGYBACK_ACK_HEADERS, publicationLine, type PublicationLine } from '../gateway/extensions.ts';
 import type { GatewayMetrics, Operation } from '../metrics/index.ts';
 import { sendError } from '../respond.ts';
 import { messageHeaders, MD_RESPONSE, parsePutHeaders, type DistinctHeaders } from '../rest/md-headers.ts';
@@ -22,6 +22,7 @@ import { parseRoute, type ApiVersion, type Route } from '../rest/route.ts';
 import { BodyTooLarge, readBody } from '../server/read-body.ts';
 import { errorFromReply, header, type GatewayClient, type GatewayReply } from './gateway-client.ts';
 import type { ProtectionCache, ProtectionEntry, ProtectionTarget } from './protection-cache.ts';
+import { PendingAcks } from './pending-acks.ts';
 import type { Protector } from './protector.ts';
 import type { Quarantiner } from './quarantine.ts';
 import { CSRF_HEADER, leaseFromReply, messageFromReply, paths, putHeaders, query } from './wire.ts';
@@ -61,6 +62,11 @@ const PUT_REFUSALS_BY_POLICY: ReadonlySet<string> = new Set(['ERR_ENVELOPE_QOP_M
 const RECHECK_AGE_MS = 1000;
 /** Bad messages moved aside in one get before answering (the rest wait for the next get). */
 const MAX_QUARANTINED_PER_GET = 100;
+/**
+ * How long a delivered get's ack waits for the next lease request to carry it before it goes on
+ * its own: long enough for an app's next get, short enough that nobody notices a held message.
+ */
+const ACK_LINGER_MS = 20;
 /** Messages a browse looks through past a bad one. */
 const BROWSE_SCAN = 50;
 /** Envelopes kept for puts whose app chose the message id, so that a retry resends the same bytes. */
@@ -99,10 +105,13 @@ export class AppHandler {
   readonly #settling = new Set<Promise<void>>();
   /** (destination, app's message id, payload digest) → the envelope sealed for it, and when. */
   readonly #sealedByAppId = new Map<string, { body: Buffer; protected: boolean; at: number }>();
+  /** Acks of delivered gets, sent with the next lease request or alone after a short linger. */
+  readonly #acks: PendingAcks;
 
   constructor(options: AppHandlerOptions) {
     this.#o = options;
     this.#log = options.log.child({ module: 'app-api' });
+    this.#acks = new PendingAcks({ lingerMs: ACK_LINGER_MS, sendAlone: (qmgr, leaseId) => this.#settle(qmgr, leaseId, 'ack') });
   }
 
   /** The node:http request listener. Never throws. */
@@ -283,14 +292,22 @@ export class AppHandler {
     const client = this.#o.client();
     for (let quarantined = 0; ; quarantined++) {
       const waitMs = Math.max(0, deadline - Date.now());
-      const reply = await client.request({
-        method: 'POST',
-        path: paths.lease(qmgr, queue, query({ wait: waitMs > 0 ? waitMs : undefined, visibility: visibilityMs, messageId: q.messageId === undefined ? undefined : formatId(q.messageId, 'v3'), correlationId: q.correlationId === undefined ? undefined : formatId(q.correlationId, 'v3') })),
-        headers: { [CSRF_HEADER]: 'qshield-sidecar' },
-        waitMs,
-        answerMayBeLarge: true,
-        signal: ctx.signal,
-      });
+      const riding = this.#acks.take(qmgr, MAX_PIGGYBACK_ACKS);
+      let reply: GatewayReply;
+      try {
+        reply = await client.request({
+          method: 'POST',
+          path: paths.lease(qmgr, queue, query({ wait: waitMs > 0 ? waitMs : undefined, visibility: visibilityMs, messageId: q.messageId === undefined ? undefined : formatId(q.messageId, 'v3'), correlationId: q.correlationId === undefined ? undefined : formatId(q.correlationId, 'v3') })),
+          headers: { [CSRF_HEADER]: 'qshield-sidecar', ...(riding.length === 0 ? {} : { [PIGGYBACK_ACK_HEADERS.request]: riding.join(',') }) },
+          waitMs,
+          answerMayBeLarge: true,
+          signal: ctx.signal,
+        });
+      } catch (err) {
+        this.#acks.putBack(qmgr, riding);
+        throw err;
+      }
+      if (riding.length > 0) this.#rodeAlong(qmgr, riding, reply);
       if (reply.status === 204) {
         ctx.res.writeHead(204, SECURITY_HEADERS);
         ctx.res.end();
@@ -343,7 +360,7 @@ export class AppHandler {
     let written = false;
     res.once('finish', () => {
       written = true;
-      if (kind === 'get') void this.#settle(qmgr, lease.id, 'ack');
+      if (kind === 'get') this.#acks.add(qmgr, lease.id);
     });
     res.once('close', () => {
       if (!written) void this.#settle(qmgr, lease.id, 'release');
@@ -357,9 +374,27 @@ export class AppHandler {
     res.end(message.body);
   }
 
-  /** Resolves when the lease acks and releases in flight now are done. */
+  /** Sends the acks still waiting for a ride, and resolves when every ack and release in flight is done. */
   async settled(): Promise<void> {
+    await this.#acks.flush();
     await Promise.allSettled([...this.#settling]);
+  }
+
+  /**
+   * What became of acks a lease request carried: the gateway counts those it processed and names
+   * those it could not settle (expired, unknown); without its count it processed none (it refused
+   * the request first, or does not know the extension), and they wait for the next ride.
+   */
+  #rodeAlong(qmgr: string, riding: readonly string[], reply: GatewayReply): void {
+    if (header(reply.headers, PIGGYBACK_ACK_HEADERS.acked) === undefined) {
+      this.#acks.putBack(qmgr, riding);
+      return;
+    }
+    const failed = header(reply.headers, PIGGYBACK_ACK_HEADERS.failed);
+    if (failed === undefined) return;
+    const count = failed.split(',').length;
+    for (let i = 0; i < count; i++) this.#o.workloadMetrics.settleFailed('ack');
+    this.#log.warn({ count }, 'acks of leases failed; their messages return when the leases expire');
   }
 
   /** Acks or releases a lease at the gateway; failures are logged (the lease then expires). */

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKeyring, createSigner, open, seal } from '../../lib/envelope/index.ts';
 import { decodeErrorQueueMessage, ERROR_QUEUE, type ErrorQueueMessage } from '../../sidecar/error-queue/error-queue-message.ts';
 import { RabbitMqBroker } from '../harness/rabbitmq.ts';
+import { parsePrometheusText } from '../support/prometheus-text.ts';
 import { issueLeaf } from '../pki/index.ts';
 import {
   appCall, leaseAckPath, leasePath, QM, queuePath, startDeployment, subscriptionPath, topicPath,
@@ -399,6 +400,30 @@ describe('delivery: acks after the app has the whole response; leases', () => {
     expect(again.status).toBe(200);
     expect(idOf(again)).toBe(idOf(r));
     expect(again.body.equals(big)).toBe(true);
+  });
+
+  it('gets back to back carry their acks on the next lease request: one exchange per message, nothing left held', async () => {
+    const sum = async (adminUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> => {
+      const text = await (await fetch(`${adminUrl}/metrics`)).text();
+      return parsePrometheusText(text).samples
+        .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+        .reduce((total, s) => total + s.value, 0);
+    };
+    const gatewayRequests = (operation: string) => sum(d.gateway.observability.admin.url, 'qshield_requests_total', { operation });
+    const settleFailures = () => sum(cs.sidecar.adminUrl, 'qshield_sidecar_lease_settle_failures_total');
+    const failuresBefore = await settleFailures();
+    const n = 20;
+    for (let i = 0; i < n; i++) expect((await put(app.producer, 'Q.PLAIN', `ack ride ${i}`)).status).toBe(201);
+    const [otherBefore, getsBefore] = [await gatewayRequests('other'), await gatewayRequests('get')];
+    for (let i = 0; i < n; i++) expect((await get(app.consumer, 'Q.PLAIN')).text).toBe(`ack ride ${i}`);
+    const last = await get(app.consumer, 'Q.PLAIN'); // carries the 20th ack
+    expect(last.status).toBe(204);
+    await sleep(200); // past the linger: anything still waiting went alone
+    expect(await gatewayRequests('get') - getsBefore).toBe(n + 1);
+    // Acks and releases are the gateway's "other" requests: without the ride there would be n.
+    expect(await gatewayRequests('other') - otherBefore).toBeLessThanOrEqual(2);
+    // Every carried ack was settled: the gateway named none as failed.
+    expect(await settleFailures() - failuresBefore).toBe(0);
   });
 
   it('a lease hides the message until it expires, then it returns; an acked lease removes it', async () => {

@@ -357,4 +357,40 @@ describe('qshield extensions', () => {
     expect((await call(gw.client(producer), 'GET', '/qshield/v1/qmgr/QM1/queue/APP.IN/protection')).json).toMatchObject({ policy: null });
     expect((await call(gw.client(reader), 'GET', '/qshield/v1/qmgr/QM1/queue/PROT.PRIV/protection')).status).toBe(403);
   });
+
+  it('settles the acks a lease request carries first, whatever becomes of the new lease, and names those it could not', async () => {
+    const c = gw.client(producer);
+    const lease = (queue: string) => `/qshield/v1/qmgr/QM1/queue/${queue}/lease?visibility=60000`;
+    const release = (id: string) => call(c, 'POST', `/qshield/v1/qmgr/QM1/lease/${id}/release`);
+    const leaseId = (r: { headers: Record<string, unknown> }) => String(r.headers['qshield-lease-id']);
+    for (const body of ['one', 'two', 'three', 'four']) expect((await call(c, 'POST', Q('APP.OUT'), { body })).status).toBe(201);
+    const held = [await call(c, 'POST', lease('APP.OUT')), await call(c, 'POST', lease('APP.OUT'))].map(leaseId);
+
+    // The third lease carries the acks of the first two, and an id no lease of this peer has.
+    const third = await call(c, 'POST', lease('APP.OUT'), { headers: { 'qshield-ack-leases': `${held.join(',')},noSuchLease` } });
+    expect(third.status).toBe(200);
+    expect(third.text).toBe('three');
+    expect(third.headers['qshield-leases-acked']).toBe('2');
+    expect(third.headers['qshield-lease-acks-failed']).toBe('noSuchLease');
+    for (const id of held) expect((await release(id)).status).toBe(404); // acked: gone for good
+
+    // Acks ride on a request refused after them (an unknown queue) and are settled all the same.
+    const refused = await call(c, 'POST', lease('NO.SUCH.QUEUE'), { headers: { 'qshield-ack-leases': leaseId(third) } });
+    expect(refused.status).toBe(404);
+    expect(refused.headers['qshield-leases-acked']).toBe('1');
+    expect((await release(leaseId(third))).status).toBe(404);
+
+    // Another identity cannot ack a peer's lease; a malformed list is refused before any ack.
+    const fourth = leaseId(await call(c, 'POST', lease('APP.OUT')));
+    const foreign = await call(gw.client(reader), 'POST', lease('APP.OUT'), { headers: { 'qshield-ack-leases': fourth } });
+    expect(foreign.headers['qshield-leases-acked']).toBe('0');
+    expect(foreign.headers['qshield-lease-acks-failed']).toBe(fourth);
+    const bad = await call(c, 'POST', lease('APP.OUT'), { headers: { 'qshield-ack-leases': `${fourth},not a lease id` } });
+    expect(bad.status).toBe(400);
+    expect(bad.headers['qshield-error-code']).toBe('ERR_GATEWAY_BAD_HEADER');
+    expect(bad.headers['qshield-leases-acked']).toBeUndefined();
+    expect((await release(fourth)).status).toBe(204); // still held until now, and back on the queue
+    expect((await call(c, 'DELETE', Q('APP.OUT'))).text).toBe('four');
+    expect((await call(c, 'DELETE', Q('APP.OUT'))).status).toBe(204);
+  });
 });
