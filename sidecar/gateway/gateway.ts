@@ -274,11 +274,40 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log.debug({ tlsError: code }, 'TLS handshake failed');
     }
   });
+  // Requests of a connection not yet answered: a 400 for a malformed request pipelined behind
+  // whole requests waits for their answers, so that it neither overtakes nor cuts them off (a put
+  // already stored must get its 201, not a 400 that looks like its answer). A request whose own
+  // body is what is malformed is not whole, and gets the 400 at once.
+  const unanswered = new WeakMap<Socket, Set<IncomingMessage>>();
+  /** The 400 a connection owes once its whole requests are answered. */
+  const owedReplies = new WeakMap<Socket, () => void>();
+  const wholeUnanswered = (socket: Socket): boolean => [...(unanswered.get(socket) ?? [])].some((r) => r.complete);
+  server.prependListener('request', (req, res) => {
+    const socket = req.socket;
+    let open = unanswered.get(socket);
+    if (open === undefined) unanswered.set(socket, (open = new Set()));
+    open.add(req);
+    res.once('close', () => {
+      open.delete(req);
+      if (!wholeUnanswered(socket)) owedReplies.get(socket)?.();
+    });
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
+    if (wholeUnanswered(socket)) {
+      owedReplies.set(socket, () => {
+        owedReplies.delete(socket);
+        if (socket.writable) writeClientErrorReply(err, socket);
+      });
+      return;
+    }
+    writeClientErrorReply(err, socket);
+  });
+
+  function writeClientErrorReply(err: NodeJS.ErrnoException, socket: Socket): void {
     const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'ERR_GATEWAY_HEADERS_TOO_LARGE'
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'ERR_GATEWAY_REQUEST_TIMEOUT' : 'ERR_GATEWAY_BAD_REQUEST';
     const message = code === 'ERR_GATEWAY_HEADERS_TOO_LARGE' ? `the request headers exceed ${config.limits.maxHeaderBytes} bytes`
@@ -287,7 +316,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const body = Buffer.from(reply.body, 'utf8');
     const head = [`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}`, ...Object.entries({ ...reply.headers, connection: 'close', 'content-length': String(body.length) }).map(([k, v]) => `${k}: ${v}`)];
     socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
-  });
+  }
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => {

@@ -172,3 +172,25 @@ describe('pipelined requests behind a large response', () => {
     expect((await call(c, 'DELETE', Q('APP.OUT'))).status).toBe(204);
   });
 });
+
+describe('a malformed request pipelined behind others', () => {
+  it('is answered 400 after the answers of the requests before it, then the connection closes', async () => {
+    const c = gw.client(producer);
+    expect((await call(c, 'POST', Q('APP.OUT'), { body: 'kept' })).status).toBe(201);
+    const socket = await connect();
+    // A get that waits on an empty queue (its answer comes after 1.5 s), a get of the message
+    // put above, then bytes that are no HTTP request: the 400 must not overtake the answers.
+    const waiting = `DELETE ${Q('APP.IN')}?wait=1500 HTTP/1.1\r\nhost: gw\r\nibm-mq-rest-csrf-token: x\r\n\r\n`;
+    const get = `DELETE ${Q('APP.OUT')} HTTP/1.1\r\nhost: gw\r\nibm-mq-rest-csrf-token: x\r\n\r\n`;
+    const responses = readResponses(socket, 3);
+    socket.write(waiting + get + 'NOT HTTP AT ALL\r\n\r\n');
+    const got = await responses;
+    expect(got.map((r) => r.status)).toEqual([204, 200, 400]);
+    expect(got[1]?.body.toString()).toBe('kept');
+    expect(got[2]?.headers['qshield-error-code']).toBe('ERR_GATEWAY_BAD_REQUEST');
+    expect(got[2]?.headers.connection).toBe('close');
+    // The connection ends after the 400; nothing was lost on the way.
+    expect(socket.destroyed || socket.readableEnded).toBe(true);
+    expect((await call(c, 'DELETE', Q('APP.OUT'))).status).toBe(204);
+  });
+});
