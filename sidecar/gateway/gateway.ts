@@ -162,6 +162,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
   await checkMessageCertificates();
   const leases = new LeaseTable({ maxPerOwner: config.leases.maxPerPeer, log: options.log, now });
+  metrics.trackLeases(leases);
 
   // --- connections ---
   const connections = new WeakMap<TLSSocket, PeerConnection>();

@@ -52,6 +52,7 @@ export class LeaseTable {
     this.#log = options.log.child({ module: 'leases' });
   }
 
+  /** Leases held now, of every owner. */
   get size(): number {
     return this.#leases.size;
   }

@@ -45,6 +45,8 @@ export interface GatewayMetrics extends SecurityEventCounters {
   longPollEnded(): void;
   /** Exposes the sink's buffer as gauges, read at scrape time. */
   trackEventSink(sink: SinkStatsSource): void;
+  /** Exposes the number of leases held (messages taken and not yet acked, released or expired), read at scrape time. */
+  trackLeases(source: { readonly size: number }): void;
 }
 
 const OPERATION_SET: ReadonlySet<string> = new Set(OPERATIONS);
@@ -129,6 +131,13 @@ export function createGatewayMetrics(registry: Registry, options: GatewayMetrics
   const longPolls = new Gauge({
     name: 'qshield_long_polls_in_flight', help: 'Gets waiting for a message (wait > 0).', registers,
   });
+  let leaseSource: { readonly size: number } | undefined;
+  new Gauge({
+    name: 'qshield_leases_held', help: 'Messages held under a lease: taken, not yet acked, released or expired.', registers,
+    collect() {
+      this.set(leaseSource?.size ?? 0);
+    },
+  });
 
   // Known series start at 0, so the first increment shows in rate() and increase().
   for (const operation of OPERATIONS) for (const outcome of OUTCOMES) requests.inc({ operation, outcome }, 0);
@@ -168,6 +177,9 @@ export function createGatewayMetrics(registry: Registry, options: GatewayMetrics
     longPollEnded: () => longPolls.dec(),
     trackEventSink(source) {
       sink = source;
+    },
+    trackLeases(source) {
+      leaseSource = source;
     },
     eventEmitted(action: SecurityEventAction, code: string) {
       const a = oneOf(action, ACTION_SET);

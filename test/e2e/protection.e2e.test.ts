@@ -411,7 +411,9 @@ describe('delivery: acks after the app has the whole response; leases', () => {
     };
     const gatewayRequests = (operation: string) => sum(d.gateway.observability.admin.url, 'qshield_requests_total', { operation });
     const settleFailures = () => sum(cs.sidecar.adminUrl, 'qshield_sidecar_lease_settle_failures_total');
+    const leasesHeld = () => sum(d.gateway.observability.admin.url, 'qshield_leases_held');
     const failuresBefore = await settleFailures();
+    const leasesBefore = await leasesHeld();
     const n = 20;
     for (let i = 0; i < n; i++) expect((await put(app.producer, 'Q.PLAIN', `ack ride ${i}`)).status).toBe(201);
     const [otherBefore, getsBefore] = [await gatewayRequests('other'), await gatewayRequests('get')];
@@ -422,8 +424,9 @@ describe('delivery: acks after the app has the whole response; leases', () => {
     expect(await gatewayRequests('get') - getsBefore).toBe(n + 1);
     // Acks and releases are the gateway's "other" requests: without the ride there would be n.
     expect(await gatewayRequests('other') - otherBefore).toBeLessThanOrEqual(2);
-    // Every carried ack was settled: the gateway named none as failed.
+    // Every carried ack was settled: the gateway named none as failed and holds none of the leases.
     expect(await settleFailures() - failuresBefore).toBe(0);
+    expect(await leasesHeld()).toBe(leasesBefore);
   });
 
   it('a lease hides the message until it expires, then it returns; an acked lease removes it', async () => {

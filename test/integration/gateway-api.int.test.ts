@@ -364,7 +364,10 @@ describe('qshield extensions', () => {
     const release = (id: string) => call(c, 'POST', `/qshield/v1/qmgr/QM1/lease/${id}/release`);
     const leaseId = (r: { headers: Record<string, unknown> }) => String(r.headers['qshield-lease-id']);
     for (const body of ['one', 'two', 'three', 'four']) expect((await call(c, 'POST', Q('APP.OUT'), { body })).status).toBe(201);
+    const leasesHeld = async () => Number(/^qshield_leases_held (\d+)$/m.exec(await (await fetch(`${gw.running.observability.admin.url}/metrics`)).text())?.[1]);
+    const heldBefore = await leasesHeld();
     const held = [await call(c, 'POST', lease('APP.OUT')), await call(c, 'POST', lease('APP.OUT'))].map(leaseId);
+    expect(await leasesHeld()).toBe(heldBefore + 2);
 
     // The third lease carries the acks of the first two, and an id no lease of this peer has.
     const third = await call(c, 'POST', lease('APP.OUT'), { headers: { 'qshield-ack-leases': `${held.join(',')},noSuchLease` } });
@@ -373,6 +376,7 @@ describe('qshield extensions', () => {
     expect(third.headers['qshield-leases-acked']).toBe('2');
     expect(third.headers['qshield-lease-acks-failed']).toBe('noSuchLease');
     for (const id of held) expect((await release(id)).status).toBe(404); // acked: gone for good
+    expect(await leasesHeld()).toBe(heldBefore + 1); // the third lease
 
     // Acks ride on a request refused after them (an unknown queue) and are settled all the same.
     const refused = await call(c, 'POST', lease('NO.SUCH.QUEUE'), { headers: { 'qshield-ack-leases': leaseId(third) } });
