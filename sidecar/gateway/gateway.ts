@@ -22,6 +22,7 @@ import { LongPollLimiter } from '../pipeline/long-poll-limiter.ts';
 import { RateLimiter } from '../pipeline/rate-limiter.ts';
 import { errorReply } from '../respond.ts';
 import { parseFromDataEventsOncePaused } from '../server/http-pipelining.ts';
+import { orderedClientErrorReplies } from '../server/ordered-client-errors.ts';
 import { PeerValidator } from '../server/peer-validator.ts';
 import { buildServerIdentity, readIdentityFiles, sameFiles, type IdentityFileSet, type ServerIdentity } from '../server/server-identity.ts';
 import { isHybridGroup, negotiatedGroup } from '../server/tls-groups.ts';
@@ -275,37 +276,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       log.debug({ tlsError: code }, 'TLS handshake failed');
     }
   });
-  // Requests of a connection not yet answered: a 400 for a malformed request pipelined behind
-  // whole requests waits for their answers, so that it neither overtakes nor cuts them off (a put
-  // already stored must get its 201, not a 400 that looks like its answer). A request whose own
-  // body is what is malformed is not whole, and gets the 400 at once.
-  const unanswered = new WeakMap<Socket, Set<IncomingMessage>>();
-  /** The 400 a connection owes once its whole requests are answered. */
-  const owedReplies = new WeakMap<Socket, () => void>();
-  const wholeUnanswered = (socket: Socket): boolean => [...(unanswered.get(socket) ?? [])].some((r) => r.complete);
-  server.prependListener('request', (req, res) => {
-    const socket = req.socket;
-    let open = unanswered.get(socket);
-    if (open === undefined) unanswered.set(socket, (open = new Set()));
-    open.add(req);
-    res.once('close', () => {
-      open.delete(req);
-      if (!wholeUnanswered(socket)) owedReplies.get(socket)?.();
-    });
-  });
+  const replyInOrder = orderedClientErrorReplies(server, writeClientErrorReply);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    if (wholeUnanswered(socket)) {
-      owedReplies.set(socket, () => {
-        owedReplies.delete(socket);
-        if (socket.writable) writeClientErrorReply(err, socket);
-      });
-      return;
-    }
-    writeClientErrorReply(err, socket);
+    // After the answers to the whole requests before it (why: ordered-client-errors.ts).
+    replyInOrder(err, socket);
   });
 
   function writeClientErrorReply(err: NodeJS.ErrnoException, socket: Socket): void {
