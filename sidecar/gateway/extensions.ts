@@ -15,7 +15,7 @@ import type { IdempotentPuts } from '../pipeline/idempotent-puts.ts';
 import { messageHeaders, MD_RESPONSE } from '../rest/md-headers.ts';
 import { formatId } from '../rest/message-ids.ts';
 import { parseMessageQuery, type MessageQuery } from '../rest/query.ts';
-import type { Route } from '../rest/route.ts';
+import { isLeaseId, type Route } from '../rest/route.ts';
 import { BodyTooLarge, readBody } from '../server/read-body.ts';
 import type { LeaseTable } from './leases.ts';
 import type { PeerConnection } from './peer-connection.ts';
@@ -64,7 +64,6 @@ export const LEASE_HEADERS = { id: 'qshield-lease-id', expires: 'qshield-lease-e
 export const PIGGYBACK_ACK_HEADERS = { request: 'qshield-ack-leases', acked: 'qshield-leases-acked', failed: 'qshield-lease-acks-failed' } as const;
 /** Most lease ids one request may ack. */
 export const MAX_PIGGYBACK_ACKS = 64;
-const PIGGYBACK_LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * The lease ids a request acks (the header's comma-separated list, no duplicates).
@@ -75,7 +74,7 @@ export function parsePiggybackAcks(value: string | string[] | undefined): string
   const ids = (Array.isArray(value) ? value.join(',') : value).split(',').map((id) => id.trim());
   const bad = (message: string) => new AppError('ERR_GATEWAY_BAD_HEADER', `header ${PIGGYBACK_ACK_HEADERS.request} ${message}`, { details: { header: PIGGYBACK_ACK_HEADERS.request } });
   if (ids.length > MAX_PIGGYBACK_ACKS) throw bad(`names more than ${MAX_PIGGYBACK_ACKS} leases`);
-  if (!ids.every((id) => PIGGYBACK_LEASE_ID.test(id))) throw bad('must be a comma-separated list of lease ids (1–64 characters from A-Z a-z 0-9 _ -)');
+  if (!ids.every(isLeaseId)) throw bad('must be a comma-separated list of lease ids (1–64 characters from A-Z a-z 0-9 _ -)');
   return [...new Set(ids)];
 }
 const SECURITY_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;

@@ -37,6 +37,20 @@ export interface SkippedCertificate {
   readonly reason: string;
 }
 
+/** File names in the order generations are numbered: `x-gen-2.crt` before `x-gen-10.crt`. */
+const byFileName = new Intl.Collator('en', { numeric: true }).compare;
+
+/**
+ * Whether `c` is the newer generation of the two. X.509 validity has whole seconds, so two
+ * generations issued within one second start together: then the one that ends later is newer,
+ * and on a full tie the later file (certificates are kept in file-name order, `byFileName`).
+ */
+function isNewerGeneration(c: RecipientCertificate, best: RecipientCertificate): boolean {
+  const start = c.notBefore.getTime() - best.notBefore.getTime();
+  if (start !== 0) return start > 0;
+  return c.notAfter.getTime() >= best.notAfter.getTime();
+}
+
 /**
  * Reads the certificate files of the directory.
  * @throws AppError ERR_FILE_IO when the directory cannot be read.
@@ -99,26 +113,12 @@ export class MessageCertificates {
       let best: RecipientCertificate | undefined;
       for (const c of list) {
         if (c.notBefore.getTime() > now || c.notAfter.getTime() < now) continue;
-        if (best === undefined || startsAfterOrTies(c, best)) best = c;
+        if (best === undefined || isNewerGeneration(c, best)) best = c;
       }
       if (best !== undefined) out.push(best);
     }
     return out.sort((a, b) => (a.spiffeId < b.spiffeId ? -1 : a.spiffeId > b.spiffeId ? 1 : 0));
   }
-}
-
-/** File names in the order generations are numbered: `x-gen-2.crt` before `x-gen-10.crt`. */
-const byFileName = new Intl.Collator('en', { numeric: true }).compare;
-
-/**
- * Whether `c` is the newer generation of the two. X.509 validity has whole seconds, so two
- * generations issued within one second start together: then the one that ends later is newer,
- * and on a full tie the later file (certificates are kept in file-name order, `byFileName`).
- */
-function startsAfterOrTies(c: RecipientCertificate, best: RecipientCertificate): boolean {
-  const start = c.notBefore.getTime() - best.notBefore.getTime();
-  if (start !== 0) return start > 0;
-  return c.notAfter.getTime() >= best.notAfter.getTime();
 }
 
 /**

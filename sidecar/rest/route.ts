@@ -140,8 +140,13 @@ function messagingRoute(method: string, path: string, query: string): Route {
 
 const LEASE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Whether `raw` has the form of a lease id (1–64 characters from A-Z a-z 0-9 _ -). */
+export function isLeaseId(raw: string): boolean {
+  return LEASE_ID.test(raw);
+}
+
 function leaseId(raw: string): string {
-  if (!LEASE_ID.test(raw)) throw badPath('a lease id is 1–64 characters from A-Z a-z 0-9 _ -', raw);
+  if (!isLeaseId(raw)) throw badPath('a lease id is 1–64 characters from A-Z a-z 0-9 _ -', raw);
   return raw;
 }
 
