@@ -383,11 +383,11 @@ export class AppHandler {
   /**
    * What became of acks a lease request carried: the gateway counts those it processed and names
    * those it could not settle (expired, unknown); without its count it processed none (it refused
-   * the request first, or does not know the extension), and they wait for the next ride.
+   * the request first, or does not know the extension), and they go alone at once.
    */
   #rodeAlong(qmgr: string, riding: readonly string[], reply: GatewayReply): void {
     if (header(reply.headers, PIGGYBACK_ACK_HEADERS.acked) === undefined) {
-      this.#acks.putBack(qmgr, riding);
+      void this.#acks.sendNow(qmgr, riding);
       return;
     }
     const failed = header(reply.headers, PIGGYBACK_ACK_HEADERS.failed);

@@ -44,6 +44,13 @@ describe('acks waiting for a lease request to carry them', () => {
     expect(sent).toEqual(['QM1/a']);
   });
 
+  it('sends acks alone at once when asked, whatever waits', async () => {
+    acks.add('QM1', 'a');
+    await acks.sendNow('QM1', ['b', 'c']);
+    expect(sent).toEqual(['QM1/b', 'QM1/c']);
+    expect(acks.size).toBe(1); // 'a' still waits for a ride
+  });
+
   it('flushes every waiting ack at once (a drain does not wait for rides)', async () => {
     acks.add('QM1', 'a');
     acks.add('QM2', 'b');

@@ -38,9 +38,18 @@ export class PendingAcks {
     return taken;
   }
 
-  /** Acks a request took but did not deliver (it failed, or the gateway ignored them): they wait again. */
+  /** Acks a request took but could not deliver (it failed on the way): they wait again. */
   putBack(qmgr: string, leaseIds: readonly string[]): void {
     for (const id of leaseIds) this.add(qmgr, id);
+  }
+
+  /**
+   * Sends acks alone now: those a request carried to a gateway that did not process them (it
+   * refused the request first, or does not know the extension). Putting them back instead would
+   * let the next request carry them to the same end, again and again, while the app keeps getting.
+   */
+  sendNow(qmgr: string, leaseIds: readonly string[]): Promise<void> {
+    return Promise.all(leaseIds.map((id) => this.#o.sendAlone(qmgr, id))).then(() => undefined);
   }
 
   /** How many acks wait. */
@@ -58,7 +67,7 @@ export class PendingAcks {
   #sendAlone(qmgr: string): Promise<void> {
     const ids = this.#waiting.get(qmgr) ?? [];
     this.#forget(qmgr);
-    return Promise.all(ids.map((id) => this.#o.sendAlone(qmgr, id))).then(() => undefined);
+    return this.sendNow(qmgr, ids);
   }
 
   #forget(qmgr: string): void {
