@@ -5,11 +5,10 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RabbitMqBroker } from '../harness/rabbitmq.ts';
 import { issueLeaf, type TestLeaf } from '../pki/index.ts';
-import { app, call, connectOptions, Q, startGatewayFixture, testBundle, type GatewayFixture } from '../support/gateway-fixture.ts';
+import { app, call, Q, rawGatewaySocket, startGatewayFixture, testBundle, type GatewayFixture } from '../support/gateway-fixture.ts';
 
 const broker = new RabbitMqBroker(inject('rabbitmq'));
 const QUEUES = (testBundle() as { queues: { name: string }[] }).queues.map((q) => q.name);
@@ -239,11 +238,7 @@ describe('a queue the broker holds with other attributes', () => {
 
 /** A raw mTLS client that sends a destructive get, reads nothing of the answer, and disconnects. */
 async function abandonGetMidResponse(fixture: GatewayFixture, queue: string): Promise<void> {
-  const url = new URL(fixture.url);
-  const socket = await new Promise<ReturnType<typeof tlsConnect>>((resolve, reject) => {
-    const s = tlsConnect({ host: url.hostname, port: Number(url.port), ...connectOptions(fixture.ca, producer) }, () => resolve(s));
-    s.once('error', reject);
-  });
+  const socket = await rawGatewaySocket(fixture.url, fixture.ca, producer);
   socket.pause();
   socket.write(`DELETE ${Q(queue)} HTTP/1.1\r\nhost: gw\r\nibm-mq-rest-csrf-token: x\r\n\r\n`);
   await sleep(500);

@@ -2,10 +2,10 @@
 // code), against the memory driver: round trips, descriptor headers, selection, long-polls,
 // idempotent puts, the error replies and their security events, limits, and settling of gets.
 import { Readable } from 'node:stream';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueLeaf, type TestLeaf } from '../pki/index.ts';
-import { app, call, connectOptions, Q, startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.ts';
+import { app, call, Q, rawGatewaySocket, startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.ts';
 
 let gw: GatewayFixture;
 let producer: TestLeaf;
@@ -307,11 +307,7 @@ describe('limits', () => {
 
 /** A raw mTLS socket for requests undici would not send, or would not abandon half-way. */
 function rawSocket(leaf: TestLeaf): Promise<TLSSocket> {
-  const url = new URL(gw.url);
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ...connectOptions(gw.ca, leaf) }, () => resolve(socket));
-    socket.once('error', reject);
-  });
+  return rawGatewaySocket(gw.url, gw.ca, leaf);
 }
 
 describe('settling gets: acked only after the response was written', () => {

@@ -1,11 +1,11 @@
 // HTTP/1.1 pipelining over mutual TLS: requests sent back to back on one connection, the first
 // answered with a large message that the client is slow to read (the response is written under
 // backpressure). Every request gets its own answer, in order, and the gateway keeps serving.
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { issueLeaf, type TestLeaf } from '../pki/index.ts';
-import { app, call, connectOptions, Q, startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.ts';
+import { app, call, Q, rawGatewaySocket, startGatewayFixture, type GatewayFixture } from '../support/gateway-fixture.ts';
 
 let gw: GatewayFixture;
 let producer: TestLeaf;
@@ -84,13 +84,7 @@ function send(socket: TLSSocket, request: string): Promise<void> {
   return new Promise((resolve) => socket.write(request, () => resolve()));
 }
 
-async function connect(): Promise<TLSSocket> {
-  const url = new URL(gw.url);
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ...connectOptions(gw.ca, producer) }, () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
+const connect = (): Promise<TLSSocket> => rawGatewaySocket(gw.url, gw.ca, producer);
 
 describe('pipelined requests behind a large response', () => {
   it('answers every request of a long pipeline, in order, to a client that reads in fits and starts', async () => {

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PeerCertificate } from 'node:tls';
+import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import { captureLogs, createLogger, type CapturedLogs } from '../../lib/log/index.ts';
 import type { BrokerDriver } from '../../sidecar/drivers/driver.ts';
@@ -135,6 +135,15 @@ export function connectOptions(ca: TestCa, leaf: TestLeaf | undefined, options: 
     ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion }),
     checkServerIdentity: checkGatewayIdentity,
   };
+}
+
+/** A raw mTLS socket to a gateway with `leaf`, for requests undici would not send (pipelined, malformed, abandoned). */
+export function rawGatewaySocket(gatewayUrl: string, ca: TestCa, leaf: TestLeaf): Promise<TLSSocket> {
+  const url = new URL(gatewayUrl);
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: url.hostname, port: Number(url.port), ...connectOptions(ca, leaf) }, () => resolve(socket));
+    socket.once('error', reject);
+  });
 }
 
 /** Sends one request and reads the whole answer. */
